@@ -1,0 +1,461 @@
+"""The organ tree: units, party organizations, their terms, and members."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .dates import add_months
+
+
+class Unit(models.Model):
+    """An organ unit (机关单位), e.g. 市统计局: hosts one or more party organizations."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=30, blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("organ unit")
+        verbose_name_plural = _("organ units")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationKind(models.TextChoices):
+    COMMITTEE = "committee", _("Party committee")
+    GENERAL_BRANCH = "general_branch", _("General party branch")
+    BRANCH = "branch", _("Party branch")
+    GROUP = "group", _("Party group")
+
+
+# Which kinds may sit directly under which (None: a root under the committee itself).
+ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
+    OrganizationKind.COMMITTEE: {None, OrganizationKind.COMMITTEE},
+    OrganizationKind.GENERAL_BRANCH: {OrganizationKind.COMMITTEE},
+    OrganizationKind.BRANCH: {None, OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH},
+    OrganizationKind.GROUP: {OrganizationKind.BRANCH},
+}
+
+
+class HostType(models.TextChoices):
+    ORGAN = "organ", _("Government organ")
+    PUBLIC_INSTITUTION = "public_institution", _("Public institution")
+    ENTERPRISE = "enterprise", _("State-owned enterprise")
+
+
+PATH_STEP = 8  # "0000123/": 7 digits and a slash, so ordering by path keeps the tree order
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def subtree_of(self, organization: Organization) -> OrganizationQuerySet:
+        """The organization and everything under it."""
+        return self.filter(path__startswith=organization.path)
+
+    def holding_members(self) -> OrganizationQuerySet:
+        return self.filter(kind__in=[OrganizationKind.BRANCH, OrganizationKind.GROUP])
+
+
+class Organization(models.Model):
+    """A party organization: 党委 > 党总支 > 党支部 > 党小组, stored as a materialized path."""
+
+    code = models.CharField(
+        _("organization code"),
+        max_length=32,
+        unique=True,
+        help_text=_("Unique code used in rosters and imports."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganizationKind.choices)
+    host_type = models.CharField(
+        _("host type"), max_length=20, choices=HostType.choices, default=HostType.ORGAN
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="organizations"
+    )
+    joint_units = models.ManyToManyField(
+        Unit,
+        verbose_name=_("other units (joint committee)"),
+        related_name="joint_organizations",
+        blank=True,
+        help_text=_("For a joint committee: the other units it spans."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organization"),
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+    )
+    path = models.CharField(_("tree path"), max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    secretary = models.ForeignKey(
+        "Member",
+        verbose_name=_("secretary"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    history = HistoricalRecords()
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("party organization")
+        verbose_name_plural = _("party organizations")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganizationKind.values), name="organization_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(host_type__in=HostType.values), name="organization_host_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
+                name="organization_not_own_parent",
+            ),
+            # The parent's kind is checked by database triggers (see migration 0002).
+            models.CheckConstraint(
+                condition=~Q(kind__in=[OrganizationKind.GROUP, OrganizationKind.GENERAL_BRANCH])
+                | Q(parent__isnull=False),
+                name="organization_group_has_parent",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "kind"], name="org_unit_kind_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def build_path(parent_path: str, pk: int) -> str:
+        return f"{parent_path}{pk:07d}/"
+
+    @property
+    def term_years_default(self) -> int:
+        return settings.TERM_YEARS_BY_KIND.get(self.kind, 3)
+
+    @property
+    def is_joint(self) -> bool:
+        return bool(self.pk) and self.joint_units.exists()
+
+    @property
+    def holds_members(self) -> bool:
+        return self.kind in (OrganizationKind.BRANCH, OrganizationKind.GROUP)
+
+    def clean(self) -> None:
+        parent_kind = self.parent.kind if self.parent_id else None
+        allowed = ALLOWED_PARENT_KINDS.get(self.kind, set())
+        if parent_kind not in allowed:
+            names = "、".join(str(OrganizationKind(k).label) for k in allowed if k) or "—"
+            raise ValidationError(
+                {
+                    "parent": _("A %(kind)s must sit under: %(allowed)s.")
+                    % {"kind": self.get_kind_display(), "allowed": names}
+                }
+            )
+        if self.pk and self.parent_id and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("An organization cannot sit under itself.")})
+        if self.secretary_id and self.holds_members:
+            member = self.secretary
+            if self.kind == OrganizationKind.BRANCH and member.branch_id != self.pk:
+                raise ValidationError(
+                    {"secretary": _("The secretary must be a member of this branch.")}
+                )
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            parent_path = self.parent.path if self.parent_id else "/"
+            if self.pk is None:
+                super().save(*args, **kwargs)
+                self.path = self.build_path(parent_path, self.pk)
+                self.depth = self.path.count("/") - 2
+                type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+                return
+            old_path = type(self).objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            self.path = self.build_path(parent_path, self.pk)
+            self.depth = self.path.count("/") - 2
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                # Moved: carry the whole subtree along in one UPDATE.
+                delta = self.path.count("/") - old_path.count("/")
+                type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1)),
+                    depth=F("depth") + delta,
+                )
+
+    def ancestors(self) -> OrganizationQuerySet:
+        ids = [int(p) for p in self.path.strip("/").split("/")[:-1] if p]
+        return Organization.objects.filter(pk__in=ids)
+
+    def current_term(self) -> Term | None:
+        return self.terms.filter(ended_on__isnull=True).first()
+
+
+class Term(models.Model):
+    """One elected term (届) of an organization, with its own length and approved extension."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="terms"
+    )
+    started_on = models.DateField(_("started on"))
+    length_years = models.PositiveSmallIntegerField(
+        _("length (years)"),
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        blank=True,
+        help_text=_("Leave blank to use the default for the organization's kind."),
+    )
+    extension_months = models.SmallIntegerField(
+        _("approved change (months)"),
+        default=0,
+        validators=[MinValueValidator(-12), MaxValueValidator(12)],
+        help_text=_(
+            "An election moved earlier (negative) or later (positive) with the approval of "
+            "the level above; at most 12 months."
+        ),
+    )
+    extension_approval = models.CharField(_("approval document"), max_length=200, blank=True)
+    due_on = models.DateField(_("next election due"), editable=False, db_index=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["organization", "-started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(ended_on__isnull=True),
+                name="term_one_current_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(extension_months__gte=-12) & Q(extension_months__lte=12),
+                name="term_extension_at_most_a_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(length_years__gte=1) & Q(length_years__lte=10),
+                name="term_length_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="term_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.started_on:%Y-%m-%d}"
+
+    @staticmethod
+    def compute_due_on(started_on: datetime.date, length_years: int, extension_months: int):
+        return add_months(started_on, length_years * 12 + extension_months)
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
+
+    def clean(self) -> None:
+        if self.extension_months and not self.extension_approval:
+            raise ValidationError(
+                {"extension_approval": _("A moved election needs the approval of the level above.")}
+            )
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.length_years:
+            self.length_years = self.organization.term_years_default
+        self.due_on = self.compute_due_on(self.started_on, self.length_years, self.extension_months)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_current and self.due_on < timezone.localdate()
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class MemberStatus(models.TextChoices):
+    FULL = "full", _("Full member")
+    PROBATIONARY = "probationary", _("Probationary member")
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", _("Postgraduate")
+    BACHELOR = "bachelor", _("Bachelor's degree")
+    COLLEGE = "college", _("Junior college")
+    SECONDARY = "secondary", _("Secondary school")
+    BELOW = "below", _("Junior middle school or below")
+
+
+COLLEGE_OR_ABOVE = [Education.POSTGRADUATE, Education.BACHELOR, Education.COLLEGE]
+
+
+class PartyDuty(models.TextChoices):
+    NONE = "", _("None")
+    SECRETARY = "secretary", _("Secretary")
+    DEPUTY_SECRETARY = "deputy_secretary", _("Deputy secretary")
+    COMMITTEE_MEMBER = "committee_member", _("Committee member")
+    GROUP_LEADER = "group_leader", _("Group leader")
+
+
+COMMITTEE_DUTIES = [PartyDuty.SECRETARY, PartyDuty.DEPUTY_SECRETARY, PartyDuty.COMMITTEE_MEMBER]
+
+
+def years_ago(on: datetime.date, years: int) -> datetime.date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+class MemberQuerySet(models.QuerySet):
+    def youth(self, on: datetime.date | None = None) -> MemberQuerySet:
+        """Members aged 35 or under on the given day (born after the day 36 years earlier)."""
+        on = on or timezone.localdate()
+        return self.filter(birth_date__gt=years_ago(on, settings.YOUTH_MAX_AGE + 1))
+
+    def fifty_years_in_party(self, on: datetime.date | None = None) -> MemberQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(joined_on__lte=years_ago(on, 50))
+
+    def full(self) -> MemberQuerySet:
+        return self.filter(status=MemberStatus.FULL)
+
+
+class Member(models.Model):
+    """A party member (党员). No national ID number is stored, on purpose."""
+
+    member_no = models.CharField(_("member number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50, db_index=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    joined_on = models.DateField(_("joined the party on"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.FULL
+    )
+    full_member_on = models.DateField(_("full member since"), null=True, blank=True)
+    education = models.CharField(_("education"), max_length=20, choices=Education.choices)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("party branch"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        limit_choices_to={"kind": OrganizationKind.BRANCH},
+    )
+    group = models.ForeignKey(
+        Organization,
+        verbose_name=_("party group"),
+        on_delete=models.SET_NULL,
+        related_name="group_members",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": OrganizationKind.GROUP},
+    )
+    duty = models.CharField(
+        _("party duty"), max_length=20, choices=PartyDuty.choices, blank=True, default=""
+    )
+    is_party_worker = models.BooleanField(_("party affairs cadre"), default=False)
+    community = models.CharField(
+        _("registered at community"),
+        max_length=100,
+        blank=True,
+        help_text=_("In-service member registered at their residential community."),
+    )
+    first_secretary_village = models.CharField(
+        _("first secretary posting"),
+        max_length=100,
+        blank=True,
+        help_text=_("Village where the member serves as first secretary."),
+    )
+    is_hardship = models.BooleanField(_("hardship member"), default=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("party member")
+        verbose_name_plural = _("party members")
+        ordering = ["branch", "member_no"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="member_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=MemberStatus.values), name="member_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(education__in=Education.values), name="member_education_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duty__in=PartyDuty.values), name="member_duty_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(joined_on__gt=F("birth_date")), name="member_joined_after_birth"
+            ),
+            models.CheckConstraint(
+                condition=Q(full_member_on__isnull=True) | Q(full_member_on__gte=F("joined_on")),
+                name="member_full_after_joining",
+            ),
+            # Branch kind and group-inside-branch are checked by triggers (migration 0002).
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="member_status_idx"),
+            models.Index(fields=["education"], name="member_education_idx"),
+            models.Index(fields=["birth_date"], name="member_birth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.member_no}）"
+
+    def age(self, on: datetime.date | None = None) -> int:
+        on = on or timezone.localdate()
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    @property
+    def is_youth(self) -> bool:
+        return self.age() <= settings.YOUTH_MAX_AGE
+
+    @property
+    def fifty_years_in_party(self) -> bool:
+        return self.joined_on <= years_ago(timezone.localdate(), 50)
+
+    @property
+    def unit_id(self) -> int:
+        return self.branch.unit_id
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.branch_id and self.branch.kind != OrganizationKind.BRANCH:
+            errors["branch"] = _("A member must belong to a party branch.")
+        if self.group_id:
+            if self.group.kind != OrganizationKind.GROUP:
+                errors["group"] = _("This is not a party group.")
+            elif self.group.parent_id != self.branch_id:
+                errors["group"] = _("The party group must be inside the member's branch.")
+        if self.birth_date and self.joined_on and self.joined_on <= self.birth_date:
+            errors["joined_on"] = _("The joining date must come after the birth date.")
+        if self.joined_on and self.joined_on > timezone.localdate():
+            errors["joined_on"] = _("The joining date cannot be in the future.")
+        if self.full_member_on and self.joined_on and self.full_member_on < self.joined_on:
+            errors["full_member_on"] = _("A member becomes full only after joining.")
+        if errors:
+            raise ValidationError(errors)
