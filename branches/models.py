@@ -459,3 +459,271 @@ class Member(models.Model):
             errors["full_member_on"] = _("A member becomes full only after joining.")
         if errors:
             raise ValidationError(errors)
+
+
+# --- Organizational life (三会一课 and the rest) -------------------------------------------
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+
+
+def organization_kinds_valid(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Choose at least one kind of organization."))
+    unknown = set(value) - set(OrganizationKind.values)
+    if unknown:
+        raise ValidationError(
+            _("Unknown organization kinds: %(kinds)s") % {"kinds": ", ".join(sorted(unknown))}
+        )
+
+
+class ActivityType(models.Model):
+    """A kind of organizational life (支部党员大会, 党课, 主题党日...). Data: staff add more."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    organization_kinds = models.JSONField(
+        _("filed by"),
+        default=list,
+        validators=[organization_kinds_valid],
+        help_text=_("Kinds of organization that hold and file this activity."),
+    )
+    committee_only = models.BooleanField(
+        _("committee meeting"),
+        default=False,
+        help_text=_(
+            "Attended by the branch committee only; counts when more than half of the committee "
+            "is present, and is owed only by branches that have elected a committee."
+        ),
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("activity type")
+        verbose_name_plural = _("activity types")
+        ordering = ["sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComplianceRuleQuerySet(models.QuerySet):
+    def in_force_on(self, day: datetime.date) -> ComplianceRuleQuerySet:
+        return self.filter(active_from__lte=day).filter(
+            Q(active_to__isnull=True) | Q(active_to__gte=day)
+        )
+
+
+class ComplianceRule(models.Model):
+    """How often an activity must be held. A rule applies to the periods that start while it is
+    in force: a change made in June applies from June, never backwards."""
+
+    activity_type = models.ForeignKey(
+        ActivityType,
+        verbose_name=_("activity type"),
+        on_delete=models.CASCADE,
+        related_name="rules",
+    )
+    period = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    minimum_count = models.PositiveSmallIntegerField(
+        _("minimum count"), default=1, validators=[MinValueValidator(1)]
+    )
+    organization_kinds = models.JSONField(
+        _("applies to"), default=list, validators=[organization_kinds_valid]
+    )
+    active_from = models.DateField(_("in force from"))
+    active_to = models.DateField(_("in force until"), null=True, blank=True)
+    note = models.CharField(_("basis"), max_length=200, blank=True)
+
+    objects = ComplianceRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("compliance rule")
+        verbose_name_plural = _("compliance rules")
+        ordering = ["activity_type__sort_order", "active_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period__in=PeriodKind.values), name="rule_period_valid"
+            ),
+            models.CheckConstraint(condition=Q(minimum_count__gte=1), name="rule_minimum_positive"),
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True) | Q(active_to__gte=F("active_from")),
+                name="rule_active_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(type)s: at least %(n)d per %(period)s") % {
+            "type": self.activity_type,
+            "n": self.minimum_count,
+            "period": self.get_period_display(),
+        }
+
+    def clean(self) -> None:
+        if self.active_to and self.active_from and self.active_to < self.active_from:
+            raise ValidationError({"active_to": _("The end must not come before the start.")})
+        if not self.activity_type_id or not self.period or not self.active_from:
+            return
+        overlapping = ComplianceRule.objects.filter(
+            activity_type_id=self.activity_type_id, period=self.period
+        ).exclude(pk=self.pk)
+        if self.active_to:
+            overlapping = overlapping.filter(active_from__lte=self.active_to)
+        overlapping = overlapping.filter(
+            Q(active_to__isnull=True) | Q(active_to__gte=self.active_from)
+        )
+        if overlapping.exists():
+            raise ValidationError(
+                _(
+                    "Another rule for this activity and period is in force at the same time. "
+                    "End it first (set its last day), then add the new rule."
+                )
+            )
+
+
+class ActivityRecord(models.Model):
+    """One meeting, lecture or theme day that an organization held, filed by its secretary."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="activity_records",
+    )
+    activity_type = models.ForeignKey(
+        ActivityType,
+        verbose_name=_("activity type"),
+        on_delete=models.SET_NULL,  # records outlive a deleted type; the name is kept below
+        null=True,
+        related_name="records",
+    )
+    type_name = models.CharField(_("type name"), max_length=50, editable=False)
+    date = models.DateField(_("date"))
+    topic = models.CharField(_("topic"), max_length=200)
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    content = models.TextField(_("content"), blank=True)
+    counts_for_compliance = models.BooleanField(
+        _("counts for compliance"),
+        default=True,
+        help_text=_("False when a committee meeting lacked a quorum."),
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    present_count = models.PositiveIntegerField(_("present"), default=0, editable=False)
+    excused_count = models.PositiveIntegerField(_("excused"), default=0, editable=False)
+    absent_count = models.PositiveIntegerField(_("absent"), default=0, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("activity record")
+        verbose_name_plural = _("activity records")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "activity_type", "date"],
+                name="activity_one_per_type_and_day",
+                violation_error_message=_(
+                    "This organization already filed this activity on that day."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "date"], name="activity_org_date_idx"),
+            models.Index(fields=["activity_type", "date"], name="activity_type_date_idx"),
+            models.Index(fields=["date"], name="activity_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.type_name} {self.topic}"
+
+    @property
+    def expected_count(self) -> int:
+        return self.present_count + self.excused_count + self.absent_count
+
+    @property
+    def attendance_rate(self) -> float | None:
+        """Share of those expected who came; None when nobody was expected."""
+        expected = self.expected_count
+        return round(self.present_count / expected, 4) if expected else None
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    EXCUSED = "excused", _("Excused")
+    ABSENT = "absent", _("Absent")
+
+
+class Attendance(models.Model):
+    record = models.ForeignKey(
+        ActivityRecord,
+        verbose_name=_("activity record"),
+        on_delete=models.CASCADE,
+        related_name="attendances",
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    status = models.CharField(
+        _("attendance"),
+        max_length=10,
+        choices=AttendanceStatus.choices,
+        default=AttendanceStatus.PRESENT,
+    )
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["record", "member"], name="attendance_once_per_member"),
+            models.CheckConstraint(
+                condition=Q(status__in=AttendanceStatus.values), name="attendance_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.status}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    day = timezone.localdate()
+    return f"activity/{day:%Y/%m}/{instance.record_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A photo or the minutes (PDF) of an activity. Type and size are checked on upload."""
+
+    record = models.ForeignKey(
+        ActivityRecord,
+        verbose_name=_("activity record"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

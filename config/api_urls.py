@@ -5,7 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from branches import api as branches_api
+
 router = DefaultRouter()
+# Scoped viewsets have no class-level queryset (config.api_base), so each needs a basename.
+router.register("units", branches_api.UnitViewSet, basename="unit")
+router.register("organizations", branches_api.OrganizationViewSet, basename="organization")
+router.register("members", branches_api.MemberViewSet, basename="member")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -143,3 +143,22 @@ def client_for(users):
         return client
 
     return make
+
+
+@pytest.fixture
+def activity_types(db):
+    """The seven default types and rules (a flushed transactional test may have lost them)."""
+    from branches.defaults import seed_activity_types
+    from branches.models import ActivityType, ComplianceRule
+
+    seed_activity_types(ActivityType, ComplianceRule)
+    return {t.code: t for t in ActivityType.objects.all()}
+
+
+def add_record(organization, activity_type, date, topic="学习", **extra):
+    from branches.models import ActivityRecord
+
+    return ActivityRecord.objects.create(
+        organization=organization, activity_type=activity_type, type_name=activity_type.name,
+        date=date, topic=topic, **extra,
+    )

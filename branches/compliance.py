@@ -1,0 +1,222 @@
+"""The compliance engine: for a period and a set of organizations, what each owed, held and
+still owes of organizational life, plus overdue term elections.
+
+A constant number of queries whatever the number of organizations (six: organizations, their
+groups, rules, committee sizes, record counts grouped by organization/type/month, current terms).
+
+Semantics, so that everybody reads the figures the same way:
+- a period counts for an organization that existed on its first day (founded on or before it);
+- a rule applies to the periods that start while it is in force (a June change applies from June);
+- a rule finer than the period asked is owed once per sub-period (a monthly rule in a quarter is
+  owed three times; twelve theme days in January do not cover the year);
+- a rule coarser than the period asked is not part of it (a yearly rule is not owed by a month);
+- 党小组会 is owed by each group; a branch is compliant only when every group under it is;
+- a committee meeting is owed only by branches with an elected committee (3 or more members
+  with committee duties) and counts only with a quorum (stored on the record when filed);
+- records whose type was deleted count for nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from .models import (
+    COMMITTEE_DUTIES,
+    ActivityRecord,
+    ComplianceRule,
+    Member,
+    Organization,
+    OrganizationKind,
+    Term,
+)
+from .periods import MONTHS_IN, Period
+
+COMMITTEE_MIN_SIZE = 3
+
+
+@dataclass
+class Obligation:
+    activity_type_id: int
+    type_name: str
+    period: Period
+    required: int
+    held: int
+    groups: int = 0  # for a branch's rolled-up 党小组会: how many groups owe it
+
+    @property
+    def counted(self) -> int:
+        return min(self.held, self.required)
+
+    @property
+    def missing(self) -> int:
+        return self.required - self.counted
+
+    @property
+    def ok(self) -> bool:
+        return self.missing == 0
+
+
+@dataclass
+class OrganizationCompliance:
+    organization_id: int
+    kind: str
+    obligations: list[Obligation] = field(default_factory=list)
+    election_due_on: datetime.date | None = None
+    election_overdue: bool = False
+
+    @property
+    def owed(self) -> int:
+        return sum(o.required for o in self.obligations)
+
+    @property
+    def held(self) -> int:
+        return sum(o.counted for o in self.obligations)
+
+    @property
+    def missing(self) -> int:
+        return sum(o.missing for o in self.obligations)
+
+    @property
+    def compliant(self) -> bool:
+        return self.missing == 0
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.held / self.owed, 4) if self.owed else None
+
+    def by_type(self) -> list[tuple[str, int, int, int]]:
+        """(type name, owed, held, missing) per activity type, in rule order."""
+        rows: dict[str, list[int]] = {}
+        for o in self.obligations:
+            row = rows.setdefault(o.type_name, [0, 0, 0])
+            row[0] += o.required
+            row[1] += o.counted
+            row[2] += o.missing
+        return [(name, *values) for name, values in rows.items()]
+
+    def missing_types(self) -> list[str]:
+        return [name for name, _owed, _held, missing in self.by_type() if missing]
+
+
+def _applies(rule: ComplianceRule, kind: str, founded_on, sub: Period, has_committee: bool) -> bool:
+    if kind not in rule.organization_kinds:
+        return False
+    if founded_on is not None and founded_on > sub.start:
+        return False
+    if rule.activity_type.committee_only and not has_committee:
+        return False
+    return rule.active_from <= sub.start and (rule.active_to is None or rule.active_to >= sub.start)
+
+
+def compute_compliance(
+    organizations: QuerySet[Organization], period: Period, *, today: datetime.date | None = None
+) -> dict[int, OrganizationCompliance]:
+    """Compliance of each organization in `organizations` (already scoped) for `period`."""
+    today = today or timezone.localdate()
+    as_of = min(today, period.end)
+
+    orgs = list(organizations.order_by().values("id", "kind", "founded_on", "parent_id"))
+    org_ids = [o["id"] for o in orgs]
+    branch_ids = [o["id"] for o in orgs if o["kind"] == OrganizationKind.BRANCH]
+    # Groups under the branches asked about: their meetings decide the branch's 党小组会 line.
+    groups = list(
+        Organization.objects.filter(parent_id__in=branch_ids, kind=OrganizationKind.GROUP)
+        .order_by()
+        .values("id", "kind", "founded_on", "parent_id")
+    )
+    counted_ids = set(org_ids) | {g["id"] for g in groups}
+
+    rules = [
+        r
+        for r in ComplianceRule.objects.select_related("activity_type").filter(
+            active_from__lte=period.end
+        )
+        if MONTHS_IN[r.period] <= period.months
+    ]
+    committee_sizes = dict(
+        Member.objects.filter(branch_id__in=branch_ids, duty__in=COMMITTEE_DUTIES)
+        .order_by()
+        .values("branch_id")
+        .annotate(n=Count("id"))
+        .values_list("branch_id", "n")
+    )
+    held: dict[tuple[int, int, datetime.date], int] = defaultdict(int)
+    if rules and counted_ids:
+        rows = (
+            ActivityRecord.objects.filter(
+                organization_id__in=counted_ids,
+                activity_type_id__in={r.activity_type_id for r in rules},
+                date__gte=period.start,
+                date__lte=period.end,
+                counts_for_compliance=True,
+            )
+            .order_by()
+            .annotate(month=TruncMonth("date"))
+            .values("organization_id", "activity_type_id", "month")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            month = row["month"]
+            if isinstance(month, datetime.datetime):
+                month = month.date()
+            held[(row["organization_id"], row["activity_type_id"], month)] += row["n"]
+    terms = dict(
+        Term.objects.filter(organization_id__in=org_ids, ended_on__isnull=True)
+        .order_by()
+        .values_list("organization_id", "due_on")
+    )
+
+    def held_in(org_id: int, type_id: int, sub: Period) -> int:
+        return sum(held.get((org_id, type_id, m.start), 0) for m in sub.subperiods("month"))
+
+    def obligations_of(org: dict) -> list[Obligation]:
+        has_committee = committee_sizes.get(org["id"], 0) >= COMMITTEE_MIN_SIZE
+        found = []
+        for rule in rules:
+            for sub in period.subperiods(rule.period):
+                if _applies(rule, org["kind"], org["founded_on"], sub, has_committee):
+                    found.append(
+                        Obligation(
+                            rule.activity_type_id,
+                            rule.activity_type.name,
+                            sub,
+                            rule.minimum_count,
+                            held_in(org["id"], rule.activity_type_id, sub),
+                        )
+                    )
+        return found
+
+    groups_by_branch: dict[int, list[dict]] = defaultdict(list)
+    for group in groups:
+        groups_by_branch[group["parent_id"]].append(group)
+
+    result: dict[int, OrganizationCompliance] = {}
+    for org in orgs:
+        obligations = obligations_of(org)
+        # Roll the groups' meetings up into one line per type and sub-period for the branch.
+        rolled: dict[tuple[int, Period], Obligation] = {}
+        for group in groups_by_branch.get(org["id"], []):
+            for o in obligations_of(group):
+                line = rolled.setdefault(
+                    (o.activity_type_id, o.period),
+                    Obligation(o.activity_type_id, o.type_name, o.period, 0, 0),
+                )
+                line.required += o.required
+                line.held += o.counted  # a group's surplus cannot cover another group
+                line.groups += 1
+        obligations.extend(rolled.values())
+        due = terms.get(org["id"])
+        result[org["id"]] = OrganizationCompliance(
+            organization_id=org["id"],
+            kind=org["kind"],
+            obligations=obligations,
+            election_due_on=due,
+            election_overdue=due is not None and due < as_of,
+        )
+    return result

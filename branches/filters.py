@@ -1,0 +1,106 @@
+"""FilterSets for units' organizations and members, shared by the API and the portal search.
+
+They only narrow a query set that is already scoped (`branches.selectors`); they never widen it.
+Foreign keys are filtered by plain ids (not ModelChoiceFilter): a ModelChoiceFilter validates the
+id against every row of the table, so "400 invalid choice" versus "200 empty" would tell an
+outsider which ids exist outside their scope, and it costs a query per parameter.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from .models import Member, Organization, years_ago
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """A foreign key's id, typed as an integer in the OpenAPI schema.
+
+    Method-based filters get their schema type from the method's `value` type hint instead.
+    """
+
+
+def _path_of(pk: int) -> Subquery:
+    return Subquery(Organization.objects.filter(pk=pk).values("path")[:1])
+
+
+class OrganizationFilter(filters.FilterSet):
+    unit = IdFilter(field_name="unit", label=_("Unit id"))
+    parent = IdFilter(field_name="parent", label=_("Parent organization id"))
+    within = filters.NumberFilter(
+        method="filter_within",
+        label=_("Within organization"),
+        help_text=_("Organization id: that organization and everything under it."),
+    )
+    code = filters.CharFilter(field_name="code", lookup_expr="iexact", label=_("Code"))
+
+    class Meta:
+        model = Organization
+        fields = ["unit", "kind", "host_type", "parent", "code", "within"]
+
+    def filter_within(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(path__startswith=_path_of(value))
+
+
+class MemberFilter(filters.FilterSet):
+    unit = IdFilter(field_name="branch__unit", label=_("Unit id"))
+    branch = IdFilter(field_name="branch", label=_("Branch id"))
+    group = IdFilter(field_name="group", label=_("Group id"))
+    organization = filters.NumberFilter(
+        method="filter_organization",
+        label=_("Organization"),
+        help_text=_("Organization id: members of it and of everything under it."),
+    )
+    youth = filters.BooleanFilter(
+        method="filter_youth",
+        label=_("Youth"),
+        help_text=_("true: members aged 35 or under; false: the others."),
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "unit",
+            "branch",
+            "group",
+            "organization",
+            "status",
+            "sex",
+            "education",
+            "duty",
+            "youth",
+        ]
+
+    def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        # A branch (or anything above it) counts its branches' members; a group its own.
+        # One SQL statement: the organization's path is a subquery, not a separate lookup.
+        return queryset.filter(Q(branch__path__startswith=_path_of(value)) | Q(group=value))
+
+    def filter_youth(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        # Same rule as MemberQuerySet.youth(): born after the day YOUTH_MAX_AGE + 1 years ago.
+        born_after = years_ago(timezone.localdate(), settings.YOUTH_MAX_AGE + 1)
+        if value:
+            return queryset.filter(birth_date__gt=born_after)
+        return queryset.filter(birth_date__lte=born_after)
+
+
+class MemberSearchFilter(MemberFilter):
+    """The portal's member search: the API filters plus a free-text `q` (name or number)."""
+
+    q = filters.CharFilter(method="filter_q", label=_("Name or member number"))
+
+    class Meta(MemberFilter.Meta):
+        fields = [*MemberFilter.Meta.fields, "q"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(member_no__iexact=value))

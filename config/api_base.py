@@ -1,0 +1,61 @@
+"""Shared base for every app's API viewsets: rows come from the one scoping rule, nowhere else.
+
+A viewset says *which* rows a user may see by implementing `scoped_queryset(user)`, built on
+`branches.selectors.visible_organizations(user)` (or `visible_units` / `visible_members`).
+`get_queryset()` is final in spirit: it hands the request's user to that hook, so list, detail,
+filters and the OpenAPI generator all read from the same scoped query set, and an object
+outside the scope is a plain 404 (its existence is not revealed by a 403).
+
+Usage in a later app::
+
+    class ProblemViewSet(ScopedReadOnlyViewSet):
+        serializer_class = ProblemSerializer
+        filterset_class = ProblemFilter
+
+        def scoped_queryset(self, user):
+            orgs = visible_organizations(user)
+            return Problem.objects.filter(organization__in=orgs.values("pk")).select_related(...)
+
+Register it with an explicit basename (there is no class-level `queryset`):
+``router.register("problems", ProblemViewSet, basename="problem")``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from rest_framework import viewsets
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class ScopedViewSetMixin:
+    """`get_queryset()` = `scoped_queryset(request.user)`; subclasses implement the hook.
+
+    A class-level `queryset` attribute is refused at class creation: it would be an unscoped
+    query set that DRF (and anyone reading the class) could pick up by mistake.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("queryset") is not None:
+            raise TypeError(
+                f"{cls.__name__} sets `queryset`; implement `scoped_queryset(user)` instead."
+            )
+
+    def scoped_queryset(self, user: User | None) -> QuerySet:
+        """The rows `user` may see, already annotated / select_related for the serializer."""
+        raise NotImplementedError(f"{type(self).__name__} must implement scoped_queryset(user)")
+
+    def get_queryset(self) -> QuerySet:
+        request = getattr(self, "request", None)
+        # The schema generator builds views with an anonymous mock request: the selectors
+        # then return an empty query set of the right model, which is all it needs.
+        user = getattr(request, "user", None)
+        return self.scoped_queryset(user)
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """List + retrieve over a scoped query set; every write method answers 405."""
