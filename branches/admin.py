@@ -1,14 +1,30 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import selectors
-from .models import COLLEGE_OR_ABOVE, Member, Organization, Term, Unit
+from . import selectors, services
+from .models import (
+    COLLEGE_OR_ABOVE,
+    ActivityRecord,
+    ActivityType,
+    Attachment,
+    Attendance,
+    ComplianceRule,
+    Member,
+    Organization,
+    OrganizationKind,
+    Term,
+    Unit,
+)
+from .periods import Period
 from .rules import branch_structure_warnings
 
 
@@ -242,10 +258,187 @@ class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     autocomplete_fields = ["branch", "group"]
     list_per_page = 50
 
+    import_formats = [base_formats.XLSX, base_formats.CSV]
+    export_formats = [base_formats.XLSX, base_formats.CSV]
+
     @property
     def resource_classes(self):
         return _member_resource_classes()
 
+    def process_result(self, result, request):
+        # MemberResource rolls the whole file back when any row is bad at confirm time
+        # (the data changed since the preview): say so instead of "Import finished".
+        if getattr(result, "rolled_back", False):
+            messages.error(
+                request,
+                _(
+                    "Nothing was imported: %(count)s rows are no longer valid. "
+                    "Upload the file again to see why."
+                )
+                % {"count": len(result.invalid_rows) + len(result.error_rows)},
+            )
+            return HttpResponseRedirect(reverse("admin:branches_member_import"))
+        return super().process_result(result, request)
+
     @admin.display(description=_("age"), ordering="-birth_date")
     def age(self, obj):
         return obj.age()
+
+
+# --- Organizational life -------------------------------------------------------------------
+
+
+class ComplianceRuleForm(forms.ModelForm):
+    organization_kinds = forms.MultipleChoiceField(
+        label=_("applies to"),
+        choices=OrganizationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ComplianceRule
+        fields = ["activity_type", "period", "minimum_count", "organization_kinds", "active_from",
+                  "active_to", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        rule = self.instance
+        # History stays true: a rule already in force is ended and replaced, never rewritten.
+        if rule.pk and rule.active_from < timezone.localdate():
+            changed = {"activity_type", "period", "minimum_count", "organization_kinds",
+                       "active_from"} & set(self.changed_data)
+            if changed:
+                raise forms.ValidationError(
+                    _("This rule has been in force since %(day)s. Set its last day, then add a "
+                      "new rule from the day the change takes effect, so earlier periods keep "
+                      "the rule they had.") % {"day": rule.active_from}
+                )
+        return cleaned
+
+
+class ActivityTypeForm(forms.ModelForm):
+    organization_kinds = forms.MultipleChoiceField(
+        label=_("filed by"),
+        choices=OrganizationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ActivityType
+        fields = ["code", "name", "organization_kinds", "committee_only", "sort_order"]
+
+
+class ComplianceRuleInline(admin.TabularInline):
+    model = ComplianceRule
+    form = ComplianceRuleForm
+    extra = 0
+
+
+@admin.register(ActivityType)
+class ActivityTypeAdmin(admin.ModelAdmin):
+    form = ActivityTypeForm
+    list_display = ["name", "code", "committee_only", "sort_order"]
+    list_editable = ["sort_order"]
+    inlines = [ComplianceRuleInline]
+
+
+@admin.register(ComplianceRule)
+class ComplianceRuleAdmin(admin.ModelAdmin):
+    form = ComplianceRuleForm
+    list_display = ["activity_type", "period", "minimum_count", "kinds", "active_from",
+                    "active_to", "note"]
+    list_filter = ["period", "activity_type"]
+    list_select_related = ["activity_type"]
+
+    @admin.display(description=_("applies to"))
+    def kinds(self, obj):
+        return "、".join(str(OrganizationKind(k).label) for k in obj.organization_kinds)
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    extra = 0
+    raw_id_fields = ["member"]
+    list_select_related = ["member"]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["file", "original_name", "content_type", "size"]
+    readonly_fields = ["original_name", "content_type", "size"]
+
+
+class RecordUnitFilter(UnitFilter):
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(organization__unit_id=self.value())
+        return queryset
+
+
+class RecordOrganizationFilter(OrganizationFilter):
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        org = Organization.objects.filter(pk=self.value()).first()
+        if org is None:
+            return queryset.none()
+        return queryset.filter(organization__path__startswith=org.path)
+
+
+class MonthFilter(admin.SimpleListFilter):
+    title = _("month")
+    parameter_name = "month"
+
+    def lookups(self, request, model_admin):
+        today = timezone.localdate()
+        months = [Period.month(today.year, today.month)]
+        for _i in range(23):
+            months.append(months[-1].previous())
+        return [(p.code, p.label) for p in months]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            period = Period.parse(self.value())
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(date__gte=period.start, date__lte=period.end)
+
+
+@admin.register(ActivityRecord)
+class ActivityRecordAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Staff manage every record; changes go through the same validation as the portal."""
+
+    scope_lookup = "organization"
+    list_display = ["date", "type_name", "topic", "organization", "attendance",
+                    "counts_for_compliance", "filed_by", "filed_at"]
+    list_filter = [RecordUnitFilter, RecordOrganizationFilter, "activity_type", MonthFilter,
+                   "counts_for_compliance"]
+    search_fields = ["topic", "organization__name", "place"]
+    list_select_related = ["organization", "filed_by"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["type_name", "filed_by", "filed_at", "present_count", "excused_count",
+                       "absent_count", "counts_for_compliance"]
+    inlines = [AttendanceInline, AttachmentInline]
+    list_per_page = 50
+
+    @admin.display(description=_("attendance"))
+    def attendance(self, obj):
+        rate = obj.attendance_rate
+        if rate is None:
+            return "—"
+        return f"{obj.present_count}/{obj.expected_count}（{rate:.0%}）"
+
+    def save_model(self, request, obj, form, change):
+        if obj.activity_type_id:
+            obj.type_name = obj.activity_type.name
+        if not change:
+            obj.filed_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.refresh_attendance_counts(form.instance)

@@ -220,3 +220,31 @@ def compute_compliance(
             election_overdue=due is not None and due < as_of,
         )
     return result
+
+
+@dataclass
+class PeriodStatus:
+    period: Period
+    compliance: OrganizationCompliance
+
+    @property
+    def still_owed(self) -> list[tuple[str, int]]:
+        """(type name, how many still to hold) for this period so far."""
+        return [(name, missing) for name, _owed, _held, missing in self.compliance.by_type() if
+                missing]
+
+
+def what_we_still_owe(
+    organization: Organization, today: datetime.date | None = None
+) -> list[PeriodStatus]:
+    """The secretary's card: this month, this quarter and this year, so far."""
+    today = today or timezone.localdate()
+    qs = Organization.objects.filter(pk=organization.pk)
+    return [
+        PeriodStatus(period, compute_compliance(qs, period, today=today)[organization.pk])
+        for period in (
+            Period.containing("month", today),
+            Period.containing("quarter", today),
+            Period.containing("year", today),
+        )
+    ]

@@ -184,9 +184,7 @@ class OrganizationCodeWidget(widgets.ForeignKeyWidget):
             found = self.get_queryset(value, row, **kwargs).filter(code=code).first()
             if found is None:
                 if Organization.objects.filter(code=code).exists():
-                    message = gettext(
-                        "The party organization “%(code)s” is outside your scope."
-                    )
+                    message = gettext("The party organization “%(code)s” is outside your scope.")
                 else:
                     message = gettext("There is no party organization with the code “%(code)s”.")
                 raise ValueError(message % {"code": code})
@@ -395,10 +393,11 @@ class MemberResource(resources.ModelResource):
         known: dict[str, str] = {}
         with translation.override("en"):
             english = {name: str(f.column_name) for name, f in self.fields.items()}
-        for name, field in self.fields.items():
-            current = str(field.column_name)
-            for alias in (current, english[name], name):
-                known.setdefault(alias.strip().casefold(), current)
+        current = {name: str(f.column_name) for name, f in self.fields.items()}
+        # Headers in the active language win over English ones, which win over field names.
+        for aliases in (current, english, {name: name for name in self.fields}):
+            for name, alias in aliases.items():
+                known.setdefault(alias.strip().casefold(), current[name])
         headers: list[Any] = []
         problems: list[tuple[str, str]] = []
         for header in dataset.headers or []:
@@ -406,17 +405,17 @@ class MemberResource(resources.ModelResource):
                 headers.append(header)
                 continue
             text = _as_text(header)
-            current = known.get(text.casefold())
-            if current is None:
+            column = known.get(text.casefold())
+            if column is None:
                 message = gettext("Unknown column “%(column)s”.") % {"column": text}
                 problems.append((text, message))
                 headers.append(text)
-            elif current in headers:
+            elif column in headers:
                 message = gettext("The column “%(column)s” appears twice.") % {"column": text}
                 problems.append((text, message))
                 headers.append(text)
             else:
-                headers.append(current)
+                headers.append(column)
         member_no = str(self.fields["member_no"].column_name)
         if member_no not in headers:
             message = gettext("The column “%(column)s” is missing.") % {"column": member_no}

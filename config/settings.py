@@ -8,7 +8,6 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -194,6 +193,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 TERM_YEARS_BY_KIND = {"committee": 5, "general_branch": 3, "branch": 3, "group": 3}
 TERM_DUE_SOON_DAYS = env.int("TERM_DUE_SOON_DAYS", default=90)
 YOUTH_MAX_AGE = 35
+# A secretary may change an activity record for this many days after filing; then only staff.
+ACTIVITY_EDIT_WINDOW_DAYS = env.int("ACTIVITY_EDIT_WINDOW_DAYS", default=30)
+ACTIVITY_ATTACHMENT_MAX_MB = env.int("ACTIVITY_ATTACHMENT_MAX_MB", default=10)
+FILE_UPLOAD_PERMISSIONS = 0o640
 
 LOGGING = {
     "version": 1,

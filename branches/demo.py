@@ -1,0 +1,1217 @@
+"""Demo data for the portal: a municipal organ tree with realistic Chinese units, party
+organizations, terms, members and one demo account per role.
+
+Plain functions and one builder; the `seed_demo` management command only parses options and
+prints. Everything is deterministic: the same seed on the same day gives the same data (dates are
+relative to `timezone.localdate()`). Each step draws from its own random stream
+(`DemoBuilder.rng_for(step)`), so adding a later step (activity records, pairings...) does not
+change what the earlier steps produce.
+
+Speed: rows are built in memory and written with `bulk_create` / `bulk_update` in batches, inside
+one transaction; no per-row save and no per-row query. `bulk_create` skips `Organization.save()`
+and `Term.save()`, so the tree path, depth and the term due date are computed here.
+
+Extending: add a `build_<thing>()` method to `DemoBuilder`, call it from `build()` and read what
+the earlier steps left on the builder: `units`, `organizations`, `branches`, `branch_members`
+(branch pk -> its members), `groups_by_branch` (branch pk -> its groups).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from accounts.models import Role, User
+
+from .dates import add_months
+from .models import (
+    COLLEGE_OR_ABOVE,
+    HostType,
+    Member,
+    MemberStatus,
+    Organization,
+    OrganizationKind,
+    PartyDuty,
+    Term,
+    Unit,
+    years_ago,
+)
+
+DEFAULT_SEED = 71  # 七一
+DEMO_PASSWORD = "Demo-2026-jiguan"
+DEMO_EMAIL_DOMAIN = "demo.invalid"  # marks the accounts this module created, for --flush
+BATCH = 1000
+CITY = "江城"  # the fictional city, only where a real name needs one
+
+K = OrganizationKind
+
+
+# --------------------------------------------------------------------------------------------
+# Scales
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    units: int  # how many units of UNIT_CATALOGUE, from the top
+    members: int  # target member count (rule-breaking branches move it a little)
+    branch_size: int  # average members per branch
+    general_branch_from: int  # a unit with this many branches groups them in 党总支
+    nested_committee_from: int  # an organ with this many branches gets a 机关党委 under its 党委
+    group_share: float  # share of branches with 20+ members that have 党小组
+    # deliberate breaches of the branch work regulations, so the warnings have something to show
+    tiny: int  # fewer than 3 full members
+    huge: int  # more than 50 members
+    no_committee: int  # 7+ full members, a secretary alone
+    no_secretary: int  # secretary post vacant
+
+
+SCALES: dict[str, Scale] = {
+    "small": Scale("small", 6, 400, 16, 7, 99, 0.4, 1, 1, 1, 1),
+    "city": Scale("city", 60, 20300, 35, 12, 24, 0.1, 4, 3, 5, 3),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Reference data (Chinese data stays Chinese)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    name: str
+    short: str
+    host: str
+    category: str  # picks branch names and positions, see DEPARTMENTS / POSITIONS
+    weight: float  # relative member count
+    leader: str = "副局长"  # the unit's deputy head title
+    joint_with: str = ""  # name of the unit whose committee this one joins (联合党委)
+
+
+ORGAN, PUBLIC, ENTERPRISE = HostType.ORGAN, HostType.PUBLIC_INSTITUTION, HostType.ENTERPRISE
+
+# The first six are the small scale: the joint committee, organs, a hospital, an enterprise.
+UNIT_CATALOGUE: list[UnitSpec] = [
+    UnitSpec("市统计局", "统计局", ORGAN, "stats", 1.0),
+    UnitSpec(
+        f"国家统计局{CITY}调查队", "调查队", ORGAN, "survey", 0.7, "副队长", joint_with="市统计局"
+    ),
+    UnitSpec("市水务局", "水务局", ORGAN, "water", 1.6),
+    UnitSpec("市财政局", "财政局", ORGAN, "finance", 1.5),
+    UnitSpec("市人民医院", "人民医院", PUBLIC, "hospital", 4.0, "副院长"),
+    UnitSpec("市供电公司", "供电公司", ENTERPRISE, "power", 3.0, "副总经理"),
+    UnitSpec("市教育局", "教育局", ORGAN, "organ", 1.5),
+    UnitSpec("市卫生健康委员会", "卫健委", ORGAN, "organ", 1.3, "副主任"),
+    UnitSpec("市人民法院", "法院", ORGAN, "court", 2.5, "副院长"),
+    UnitSpec("市人民检察院", "检察院", ORGAN, "procuratorate", 1.8, "副检察长"),
+    UnitSpec("市第一中学", "一中", PUBLIC, "school", 1.6, "副校长"),
+    UnitSpec("市公安局", "公安局", ORGAN, "police", 5.0),
+    UnitSpec("市委办公室", "市委办", ORGAN, "organ", 1.0, "副主任"),
+    UnitSpec("市政府办公室", "市政府办", ORGAN, "organ", 1.1, "副主任"),
+    UnitSpec("市人大常委会办公室", "人大办", ORGAN, "organ", 0.8, "副主任"),
+    UnitSpec("市政协办公室", "政协办", ORGAN, "organ", 0.7, "副主任"),
+    UnitSpec("市纪委监委机关", "纪委监委", ORGAN, "organ", 1.4, "副主任"),
+    UnitSpec("市委组织部", "组织部", ORGAN, "organ", 0.9, "副部长"),
+    UnitSpec("市委宣传部", "宣传部", ORGAN, "organ", 0.7, "副部长"),
+    UnitSpec("市委统战部", "统战部", ORGAN, "organ", 0.6, "副部长"),
+    UnitSpec("市委政法委员会", "政法委", ORGAN, "organ", 0.6, "副书记"),
+    UnitSpec("市发展和改革委员会", "发改委", ORGAN, "organ", 1.2, "副主任"),
+    UnitSpec("市科学技术局", "科技局", ORGAN, "organ", 0.7),
+    UnitSpec("市工业和信息化局", "工信局", ORGAN, "organ", 0.9),
+    UnitSpec("市民政局", "民政局", ORGAN, "organ", 1.0),
+    UnitSpec("市司法局", "司法局", ORGAN, "organ", 1.1),
+    UnitSpec("市人力资源和社会保障局", "人社局", ORGAN, "organ", 1.3),
+    UnitSpec("市自然资源和规划局", "自然资源局", ORGAN, "organ", 1.6),
+    UnitSpec("市生态环境局", "生态环境局", ORGAN, "organ", 1.2),
+    UnitSpec("市住房和城乡建设局", "住建局", ORGAN, "organ", 1.4),
+    UnitSpec("市交通运输局", "交通局", ORGAN, "organ", 1.5),
+    UnitSpec("市农业农村局", "农业农村局", ORGAN, "organ", 1.4),
+    UnitSpec("市商务局", "商务局", ORGAN, "organ", 0.8),
+    UnitSpec("市文化和旅游局", "文旅局", ORGAN, "organ", 1.0),
+    UnitSpec("市退役军人事务局", "退役军人局", ORGAN, "organ", 0.6),
+    UnitSpec("市应急管理局", "应急局", ORGAN, "organ", 0.8),
+    UnitSpec("市审计局", "审计局", ORGAN, "organ", 0.8),
+    UnitSpec("市市场监督管理局", "市场监管局", ORGAN, "organ", 1.8),
+    UnitSpec("市医疗保障局", "医保局", ORGAN, "organ", 0.6),
+    UnitSpec("市林业局", "林业局", ORGAN, "organ", 0.7),
+    UnitSpec("市体育局", "体育局", ORGAN, "organ", 0.5),
+    UnitSpec("市信访局", "信访局", ORGAN, "organ", 0.4),
+    UnitSpec("市机关事务管理局", "机关事务局", ORGAN, "organ", 0.6),
+    UnitSpec("市行政审批服务局", "审批局", ORGAN, "organ", 0.7),
+    UnitSpec("市城市管理局", "城管局", ORGAN, "organ", 1.3),
+    UnitSpec("市总工会", "总工会", ORGAN, "organ", 0.5, "副主席"),
+    UnitSpec("共青团市委", "团市委", ORGAN, "organ", 0.3, "副书记"),
+    UnitSpec("市妇女联合会", "妇联", ORGAN, "organ", 0.3, "副主席"),
+    UnitSpec("市档案馆", "档案馆", PUBLIC, "institution", 0.4, "副馆长"),
+    UnitSpec("市中医院", "中医院", PUBLIC, "hospital", 2.2, "副院长"),
+    UnitSpec("市第二人民医院", "市二院", PUBLIC, "hospital", 2.0, "副院长"),
+    UnitSpec("市妇幼保健院", "妇幼保健院", PUBLIC, "hospital", 1.2, "副院长"),
+    UnitSpec("市疾病预防控制中心", "疾控中心", PUBLIC, "institution", 0.8, "副主任"),
+    UnitSpec("市实验小学", "实验小学", PUBLIC, "school", 0.8, "副校长"),
+    UnitSpec("市职业技术学院", "职业技术学院", PUBLIC, "college", 1.8, "副院长"),
+    UnitSpec("市广播电视台", "广电台", PUBLIC, "institution", 1.0, "副台长"),
+    UnitSpec("市住房公积金管理中心", "公积金中心", PUBLIC, "institution", 0.5, "副主任"),
+    UnitSpec("市城市建设投资集团有限公司", "城投集团", ENTERPRISE, "enterprise", 1.5, "副总经理"),
+    UnitSpec("市水务集团有限公司", "水务集团", ENTERPRISE, "enterprise", 1.3, "副总经理"),
+    UnitSpec("市公共交通集团有限公司", "公交集团", ENTERPRISE, "enterprise", 1.6, "副总经理"),
+]
+
+_ORGAN_DEPTS = ["办公室", "政策法规科", "人事科", "财务科", "综合规划科", "行政审批科"]
+_ORGAN_DEPTS += ["执法监督科", "信息中心", "宣传教育科", "机关服务中心"]
+# Branch names (without 党支部) by category, for branches directly under the committee; when
+# the list runs out: 机关第十一党支部, ...
+DEPARTMENTS: dict[str, list[str]] = {
+    "organ": ["机关第一", "机关第二", *_ORGAN_DEPTS],
+    "stats": ["机关第一", "机关第二", "综合核算科", "工业交通统计科", "统计执法监督科", "普查中心"],
+    "survey": ["机关", "住户调查科", "价格调查科", "农业调查科"],
+    "water": ["机关第一", "机关第二", "水资源科", "河湖管理科", "防汛抗旱科", "水文站"],
+    "finance": ["机关第一", "机关第二", "预算科", "国库科", "税政科", "财政投资评审中心"],
+    "hospital": ["行政第一", "行政第二", "护理部", "门诊部", "感染科", "康复医学科", "后勤保障"],
+    "power": ["机关第一", "调度控制中心", "安全监察部", "物资供应中心", "营销部", "运维检修部"],
+    "court": ["机关第一", "立案庭", "刑事审判庭", "民事审判第一庭", "行政审判庭", "执行局"],
+    "procuratorate": ["机关第一", "第一检察部", "第二检察部", "第三检察部", "第四检察部"],
+    "police": ["机关第一", "机关第二", "指挥中心", "政治部", "警务督察支队", "法制支队"],
+    "school": ["行政", "高一年级", "高二年级", "高三年级", "语文教研组", "数学教研组"],
+    "college": ["行政", "机电工程系", "信息工程系", "经济管理系", "建筑工程系", "医学护理系"],
+    "institution": ["机关第一", "办公室", "业务第一", "业务第二", "综合服务部"],
+    "enterprise": ["机关第一", "综合管理部", "财务部", "工程管理部", "运营部", "安全质量部"],
+}
+# Big units group their branches in 党总支: (label, branch names inside); when a list runs out:
+# 直属单位第三党支部, ...
+_GB = list[tuple[str, list[str]]]
+GENERAL_BRANCHES: dict[str, _GB] = {
+    "hospital": [
+        ("内科", ["心血管内科", "呼吸内科", "消化内科", "神经内科", "肾内科", "内分泌科"]),
+        ("外科", ["普外科", "骨科", "神经外科", "泌尿外科", "胸外科", "心脏外科"]),
+        ("医技", ["检验科", "放射科", "药剂科", "超声医学科", "病理科"]),
+        ("妇儿", ["妇产科", "儿科", "新生儿科"]),
+        ("急诊重症", ["急诊科", "重症医学科", "麻醉科"]),
+    ],
+    "power": [
+        ("运维检修", ["变电运维中心", "输电运检中心", "配电运检中心"]),
+        ("营销服务", ["客户服务中心", "计量中心", "电费核算中心"]),
+        ("基层供电所", ["城区供电所", "东城供电所", "西城供电所", "南郊供电所", "北郊供电所"]),
+    ],
+    "police": [
+        ("刑侦", ["刑侦支队", "经侦支队", "网安支队", "禁毒支队"]),
+        ("治安", ["治安支队", "特警支队", "出入境管理支队", "监所管理支队"]),
+        ("交通管理", ["交警支队第一", "交警支队第二", "交警支队第三", "车辆管理所"]),
+        ("东城分局", ["东城分局第一", "东城分局第二", "东城分局第三"]),
+        ("西城分局", ["西城分局第一", "西城分局第二", "西城分局第三"]),
+        ("南湖分局", ["南湖分局第一", "南湖分局第二"]),
+    ],
+    "court": [
+        ("审判业务", ["民事审判第二庭", "审判监督庭", "少年家事审判庭", "环境资源审判庭"]),
+        ("执行", ["执行局第一", "执行局第二", "执行指挥中心"]),
+        ("综合部门", ["审判管理办公室", "政治部", "司法警察支队", "办公室"]),
+    ],
+    "school": [("教研", ["英语教研组", "理科综合", "文科综合", "体育艺术"])],
+    "college": [
+        ("教学", ["基础部", "马克思主义学院", "继续教育学院"]),
+        ("行政后勤", ["教务处", "学生工作处", "后勤处"]),
+    ],
+    "enterprise": [
+        ("分公司", ["第一分公司", "第二分公司", "第三分公司", "第四分公司"]),
+        ("项目一线", ["第一项目部", "第二项目部", "第三项目部"]),
+    ],
+}
+GENERAL_BRANCHES_FALLBACK: _GB = [("直属单位", []), ("业务科室", []), ("执法队伍", [])]
+RETIREE_DEPT = "离退休"
+
+POSITIONS: dict[str, tuple[list[str], list[str], list[str]]] = {
+    # (junior, middle, senior); the unit's deputy head title is added to senior
+    "organ": (
+        ["科员", "一级科员", "四级主任科员", "三级主任科员"],
+        ["二级主任科员", "一级主任科员", "副科长", "科长", "四级调研员"],
+        ["三级调研员", "二级调研员", "科长", "办公室主任"],
+    ),
+    "court": (
+        ["书记员", "法官助理", "司法警察"],
+        ["审判员", "一级法官", "执行员", "副庭长"],
+        ["庭长", "四级高级法官", "审判委员会专职委员"],
+    ),
+    "procuratorate": (
+        ["书记员", "检察官助理"],
+        ["检察官", "一级检察官", "副主任"],
+        ["检察部主任", "四级高级检察官", "检察委员会专职委员"],
+    ),
+    "police": (
+        ["民警", "一级警员", "辅警管理员"],
+        ["一级警长", "二级警长", "副中队长", "副所长"],
+        ["大队长", "支队长", "所长", "三级高级警长"],
+    ),
+    "hospital": (
+        ["住院医师", "护师", "护士", "药师", "技师"],
+        ["主治医师", "主管护师", "主管药师", "主管技师", "副主任医师"],
+        ["主任医师", "科主任", "护士长", "副主任护师"],
+    ),
+    "school": (
+        ["二级教师", "教师", "辅导员"],
+        ["一级教师", "年级组长", "教研组长", "讲师"],
+        ["高级教师", "教务处主任", "副教授", "正高级教师"],
+    ),
+    "power": (
+        ["技术员", "助理工程师", "运维员", "营业员"],
+        ["工程师", "班组长", "供电所副所长", "专责"],
+        ["高级工程师", "部门经理", "供电所所长"],
+    ),
+    "enterprise": (
+        ["职员", "助理工程师", "业务员"],
+        ["工程师", "主管", "部门副经理"],
+        ["高级工程师", "部门经理", "项目经理"],
+    ),
+    "institution": (
+        ["专业技术人员", "管理岗九级", "助理馆员"],
+        ["管理岗八级", "中级职称人员", "副科长", "科长"],
+        ["高级职称人员", "部门主任", "管理岗六级"],
+    ),
+}
+POSITION_CATEGORY = {
+    "stats": "organ",
+    "survey": "organ",
+    "water": "organ",
+    "finance": "organ",
+    "college": "school",
+}
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+)
+# Roughly by frequency: the first ten carry about 40% of people.
+SURNAME_WEIGHTS = [
+    7.1,
+    7.0,
+    6.8,
+    5.4,
+    4.5,
+    3.1,
+    2.3,
+    2.2,
+    2.0,
+    1.9,
+    *([1.2] * 20),
+    *([0.6] * 30),
+    *([0.35] * (len(SURNAMES) - 60)),
+]
+GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁浩凯健俊帆旭宇晨阳龙林峰建国志文东海亮成"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲婷雪琳慧颖倩洁欣悦萍红梅莉兰琴云丹璐佳怡晶月蓉媛薇"
+GIVEN_MALE_OLD = [
+    "建国",
+    "建华",
+    "国强",
+    "国庆",
+    "卫东",
+    "志强",
+    "志刚",
+    "德胜",
+    "建军",
+    "红军",
+    "永红",
+    "长青",
+    "福生",
+    "树林",
+    "振华",
+]
+GIVEN_FEMALE_OLD = [
+    "秀英",
+    "桂兰",
+    "玉兰",
+    "秀兰",
+    "桂英",
+    "淑珍",
+    "凤英",
+    "玉梅",
+    "秀珍",
+    "丽华",
+    "美华",
+    "素芬",
+]
+GIVEN_MALE_MID = [
+    "志伟",
+    "建军",
+    "海涛",
+    "晓东",
+    "文杰",
+    "俊峰",
+    "国平",
+    "立新",
+    "永强",
+    "明辉",
+    "晓明",
+    "建平",
+    "海波",
+    "振宇",
+    "宏伟",
+    "春雷",
+    "向东",
+    "卫国",
+    "东升",
+    "家豪",
+    "子健",
+    "少华",
+    "德明",
+    "雪松",
+]
+GIVEN_FEMALE_MID = [
+    "晓燕",
+    "丽娜",
+    "海燕",
+    "春梅",
+    "秀丽",
+    "桂芳",
+    "晓红",
+    "丽萍",
+    "雪梅",
+    "玉洁",
+    "静怡",
+    "慧敏",
+    "晓丽",
+    "艳红",
+    "美玲",
+    "婷婷",
+    "文静",
+    "雅琴",
+    "淑芳",
+    "红梅",
+    "晓霞",
+    "丹丹",
+    "佳慧",
+    "玉婷",
+]
+GIVEN_MALE_YOUNG = ["浩然", "宇轩", "子豪", "思远", "一鸣", "俊杰", "博文", "子轩", "天佑", "明哲"]
+GIVEN_FEMALE_YOUNG = ["子涵", "梓萱", "欣怡", "雨桐", "诗琪", "佳琪", "梦瑶", "晨曦", "若溪"]
+
+COMMUNITIES = [
+    "凤凰社区",
+    "东湖社区",
+    "西苑社区",
+    "南门社区",
+    "北关社区",
+    "龙桥社区",
+    "桂花社区",
+    "锦绣社区",
+    "滨江社区",
+    "青年路社区",
+    "新华社区",
+    "文昌社区",
+    "和平社区",
+    "阳光社区",
+    "翠苑社区",
+    "梅岭社区",
+    "建设路社区",
+    "朝阳社区",
+    "金山社区",
+    "清源社区",
+]
+VILLAGE_HEADS = "东西南北上下前后大小新石龙麦"
+VILLAGE_TAILS = ["岭", "坑", "山", "溪", "洋", "门", "潭", "口", "坂", "坪", "林", "桥", "斜"]
+APPROVALS = [
+    "市直机关工委组织部〔{y}〕{n}号批复",
+    "市直机关工委〔{y}〕{n}号",
+    "市委组织部组通〔{y}〕{n}号",
+]
+EDUCATION_MIX = {
+    # postgraduate, bachelor, college, secondary, below
+    "default": (0.15, 0.63, 0.15, 0.06, 0.01),
+    "expert": (0.30, 0.58, 0.09, 0.03, 0.00),  # hospitals, courts, schools
+    "enterprise": (0.08, 0.50, 0.26, 0.13, 0.03),
+    "retired": (0.02, 0.33, 0.37, 0.21, 0.07),
+}
+EDUCATIONS = ["postgraduate", "bachelor", "college", "secondary", "below"]
+MALE_SHARE = {
+    "hospital": 0.35,
+    "school": 0.38,
+    "power": 0.72,
+    "enterprise": 0.68,
+    "police": 0.8,
+    "retired": 0.6,
+}
+
+
+def chinese_number(n: int) -> str:
+    """1..99 in Chinese numerals: 1 -> 一, 10 -> 十, 12 -> 十二, 40 -> 四十, 45 -> 四十五."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+def allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """Split `total` in proportion to `weights` (largest remainder): the parts sum to `total`."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    parts = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: (parts[i] - raw[i], i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def chunked(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --------------------------------------------------------------------------------------------
+# Plans: the tree before it is written
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class OrgPlan:
+    kind: str
+    name: str
+    unit: Unit
+    spec: UnitSpec
+    parent: OrgPlan | None = None
+    children: list[OrgPlan] = field(default_factory=list)
+    size: int = 0  # branches: members to create
+    retired: bool = False  # 离退休党支部
+    breach: str = ""  # tiny / huge / no_committee / no_secretary
+    joint_units: list[Unit] = field(default_factory=list)  # a 联合党委's other units
+    obj: Organization | None = None
+
+    def add(self, child: OrgPlan) -> OrgPlan:
+        child.parent = self
+        self.children.append(child)
+        return child
+
+    def walk(self) -> Iterable[OrgPlan]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class DemoAccount:
+    role: str
+    username: str
+    password: str  # "" when the account already existed and was left as it was
+    scope: str
+    url: str
+    created: bool = True
+
+
+@dataclass
+class DemoResult:
+    scale: str
+    seed: int
+    counts: dict[str, int]
+    accounts: list[DemoAccount]
+
+
+# --------------------------------------------------------------------------------------------
+# The builder
+# --------------------------------------------------------------------------------------------
+
+
+class DemoBuilder:
+    """Builds the demo data set step by step. `build()` runs every step in one transaction."""
+
+    def __init__(self, scale: str | Scale = "small", seed: int = DEFAULT_SEED, today=None) -> None:
+        self.scale = SCALES[scale] if isinstance(scale, str) else scale
+        self.seed = seed
+        self.today: datetime.date = today or timezone.localdate()
+        self.units: list[Unit] = []
+        self.specs: dict[int, UnitSpec] = {}  # unit pk -> spec
+        self.roots: list[OrgPlan] = []
+        self.plans: list[OrgPlan] = []  # every organization, tree order
+        self.organizations: list[Organization] = []
+        self.branches: list[Organization] = []
+        self.branch_members: dict[int, list[Member]] = {}
+        self.groups_by_branch: dict[int, list[Organization]] = {}
+        self.members: list[Member] = []
+        self.terms: list[Term] = []
+        self.accounts: list[DemoAccount] = []
+        self._codes: Counter[int] = Counter()
+
+    def rng_for(self, step: str) -> random.Random:
+        """A random stream of its own for each step (string seeds hash stably)."""
+        return random.Random(f"{self.seed}:{step}")
+
+    # ---- the whole thing ------------------------------------------------------------------
+
+    def build(self) -> DemoResult:
+        with transaction.atomic():
+            self.build_units()
+            self.plan_organizations()
+            self.build_organizations()
+            self.build_members()
+            self.build_terms()
+            self.build_users()
+        return DemoResult(self.scale.name, self.seed, self.counts(), self.accounts)
+
+    def counts(self) -> dict[str, int]:
+        kinds = Counter(o.kind for o in self.organizations)
+        return {
+            "units": len(self.units),
+            "organizations": len(self.organizations),
+            "committees": kinds[K.COMMITTEE],
+            "general_branches": kinds[K.GENERAL_BRANCH],
+            "branches": kinds[K.BRANCH],
+            "groups": kinds[K.GROUP],
+            "members": len(self.members),
+            "probationary": sum(m.status == MemberStatus.PROBATIONARY for m in self.members),
+            "terms": len(self.terms),
+            "overdue": sum(t.ended_on is None and t.due_on < self.today for t in self.terms),
+            "due_soon": sum(
+                t.ended_on is None
+                and self.today
+                <= t.due_on
+                <= self.today + datetime.timedelta(days=settings.TERM_DUE_SOON_DAYS)
+                for t in self.terms
+            ),
+            "users": len(self.accounts),
+        }
+
+    # ---- units ----------------------------------------------------------------------------
+
+    def build_units(self) -> list[Unit]:
+        specs = UNIT_CATALOGUE[: self.scale.units]
+        units = [
+            Unit(name=s.name, short_name=s.short, sort_order=(i + 1) * 10)
+            for i, s in enumerate(specs)
+        ]
+        self.units = Unit.objects.bulk_create(units)
+        self.specs = {u.pk: s for u, s in zip(self.units, specs, strict=True)}
+        return self.units
+
+    # ---- the organization tree, planned in memory -------------------------------------------
+
+    def plan_organizations(self) -> list[OrgPlan]:
+        """Decide the tree in memory: per unit a committee (or a lone branch), general
+        branches in big units, branches with their member counts, groups, and the breaches."""
+        rng = self.rng_for("tree")
+        jitter = [self.specs[u.pk].weight * rng.uniform(0.85, 1.15) for u in self.units]
+        unit_members = allocate(self.scale.members, jitter)
+        by_name = {u.name: u for u in self.units}
+        roots_by_unit: dict[int, OrgPlan] = {}
+        for unit, total in zip(self.units, unit_members, strict=True):
+            spec = self.specs[unit.pk]
+            host = by_name.get(spec.joint_with)
+            if host is not None:
+                # A survey team's branches sit in the statistics bureau's joint committee.
+                joint = roots_by_unit[host.pk]
+                direct, _gbs, retired = self._plan_branches(unit, spec, total, rng, False)
+                for branch in direct + retired:
+                    joint.add(branch)
+                joint.joint_units.append(unit)
+                names = [u.name for u in [joint.unit, *joint.joint_units]]
+                joint.name = "、".join(names) + "联合党委"
+                continue
+            hosts_joint = any(s.joint_with == unit.name for s in self.specs.values())
+            root = self._plan_unit_tree(unit, spec, total, rng, force_committee=hosts_joint)
+            roots_by_unit[unit.pk] = root
+            self.roots.append(root)
+        self.plans = [p for root in self.roots for p in root.walk()]
+        self._plan_breaches(rng)
+        self._plan_groups(rng)
+        self.plans = [p for root in self.roots for p in root.walk()]
+        return self.plans
+
+    def _plan_branches(
+        self, unit: Unit, spec: UnitSpec, total: int, rng: random.Random, may_group: bool
+    ) -> tuple[list[OrgPlan], list[tuple[str, list[OrgPlan]]], list[OrgPlan]]:
+        """The unit's branches, sized: (directly under the committee, by general branch,
+        retirees)."""
+        sc = self.scale
+        n = max(1, round(total / sc.branch_size))
+        with_retired = n >= 3 and spec.category != "survey"
+        n_active = n - with_retired
+        layout = GENERAL_BRANCHES.get(spec.category, GENERAL_BRANCHES_FALLBACK)
+        gb_sizes: list[int] = []
+        if may_group and n >= sc.general_branch_from and n_active >= 6:
+            n_direct = max(2, round(n_active * 0.3))
+            rest = n_active - n_direct
+            n_gb = min(len(layout), max(2, rest // 6))
+            gb_sizes = allocate(rest, [rng.uniform(0.7, 1.3) for _ in range(n_gb)])
+            n_active = n_direct
+        inside_gbs = {name for _label, names in layout for name in names}
+        names = DEPARTMENTS.get(spec.category, DEPARTMENTS["organ"])
+        names = [d for d in names if d not in inside_gbs or not gb_sizes][:n_active]
+        numbered = sum(d.startswith("机关第") for d in names)
+        while len(names) < n_active:
+            numbered += 1
+            names.append(f"机关第{chinese_number(numbered)}")
+        if n == 1:
+            names = ["机关"]
+        direct = [OrgPlan(K.BRANCH, f"{spec.short}{d}党支部", unit, spec) for d in names]
+        gbs = []
+        for (label, depts), size in zip(layout, gb_sizes, strict=False):
+            depts = list(depts[:size])
+            depts += [f"{label}第{chinese_number(i)}" for i in range(len(depts) + 1, size + 1)]
+            gbs.append(
+                (label, [OrgPlan(K.BRANCH, f"{spec.short}{d}党支部", unit, spec) for d in depts])
+            )
+        retired = []
+        if with_retired:
+            retired.append(
+                OrgPlan(K.BRANCH, f"{spec.short}{RETIREE_DEPT}党支部", unit, spec, retired=True)
+            )
+        every = direct + [b for _label, part in gbs for b in part] + retired
+        weights = [rng.uniform(1.3, 2.0) if p.retired else rng.uniform(0.55, 1.45) for p in every]
+        for plan, size in zip(every, allocate(total, weights), strict=True):
+            plan.size = min(max(size, 4), 49)
+        return direct, gbs, retired
+
+    def _plan_unit_tree(
+        self, unit: Unit, spec: UnitSpec, total: int, rng: random.Random, force_committee: bool
+    ) -> OrgPlan:
+        direct, gbs, retired = self._plan_branches(unit, spec, total, rng, True)
+        if len(direct) == 1 and not gbs and not retired and not force_committee:
+            direct[0].name = f"{unit.name}机关党支部"
+            return direct[0]
+        n = len(direct) + sum(len(part) for _label, part in gbs) + len(retired)
+        committee_name = f"{unit.name}机关党委" if spec.host == ORGAN else f"{unit.name}党委"
+        root = OrgPlan(K.COMMITTEE, committee_name, unit, spec)
+        home = root
+        if spec.host == ORGAN and n >= self.scale.nested_committee_from:
+            # 市公安局党委 > 市公安局机关党委 (the bureau's own offices) + general branches
+            root.name = f"{unit.name}党委"
+            home = root.add(OrgPlan(K.COMMITTEE, f"{unit.name}机关党委", unit, spec))
+        for branch in direct:
+            home.add(branch)
+        for label, part in gbs:
+            gb = root.add(OrgPlan(K.GENERAL_BRANCH, f"{spec.short}{label}党总支", unit, spec))
+            for branch in part:
+                gb.add(branch)
+        for branch in retired:
+            root.add(branch)
+        return root
+
+    def _plan_breaches(self, rng: random.Random) -> None:
+        sc = self.scale
+        demo_branches = {id(p) for p in self._demo_branch_plans()}
+        candidates = [
+            p
+            for p in self.plans
+            if p.kind == K.BRANCH and not p.retired and id(p) not in demo_branches
+        ]
+        rng.shuffle(candidates)
+        wanted = [
+            ("tiny", sc.tiny),
+            ("huge", sc.huge),
+            ("no_committee", sc.no_committee),
+            ("no_secretary", sc.no_secretary),
+        ]
+        for breach, count in wanted:
+            for _ in range(count):
+                if not candidates:
+                    return
+                plan = candidates.pop()
+                plan.breach = breach
+                if breach == "tiny":
+                    plan.size = 3  # 2 full members and 1 probationary
+                elif breach == "huge":
+                    plan.size = 55
+                elif breach == "no_committee":
+                    plan.size = max(plan.size, 12)
+
+    def _plan_groups(self, rng: random.Random) -> None:
+        demo_branches = {id(p) for p in self._demo_branch_plans()}
+        for plan in self.plans:
+            if plan.kind != K.BRANCH:
+                continue
+            forced = id(plan) in demo_branches or plan.breach == "huge"
+            if forced:
+                plan.size = max(plan.size, 18)
+            if forced or (plan.size >= 20 and rng.random() < self.scale.group_share):
+                n_groups = min(4, max(2, plan.size // 12))
+                for i in range(n_groups):
+                    plan.add(
+                        OrgPlan(K.GROUP, f"第{chinese_number(i + 1)}党小组", plan.unit, plan.spec)
+                    )
+
+    def _demo_branch_plans(self) -> list[OrgPlan]:
+        """The branches the demo secretaries run: the first branch of the first two units
+        (the statistics bureau and the water bureau at both scales)."""
+        found = []
+        for root in self.roots[:2]:
+            branch = next(
+                (
+                    p
+                    for p in root.walk()
+                    if p.kind == K.BRANCH and not p.retired and p.unit is root.unit
+                ),
+                None,
+            )
+            if branch is not None:
+                found.append(branch)
+        return found
+
+    # ---- organizations, written level by level -----------------------------------------------
+
+    def build_organizations(self) -> list[Organization]:
+        rng = self.rng_for("organizations")
+        levels: dict[int, list[OrgPlan]] = {}
+        depth_of: dict[int, int] = {}
+        for plan in self.plans:  # tree order: a parent comes before its children
+            depth = depth_of[id(plan.parent)] + 1 if plan.parent else 0
+            depth_of[id(plan)] = depth
+            levels.setdefault(depth, []).append(plan)
+        sort_orders: Counter[int] = Counter()
+        for depth in sorted(levels):
+            objs = []
+            for plan in levels[depth]:
+                sort_orders[id(plan.parent)] += 1
+                plan.obj = Organization(
+                    code=self._code(plan),
+                    name=plan.name,
+                    kind=plan.kind,
+                    host_type=plan.spec.host,
+                    unit=plan.unit,
+                    parent=plan.parent.obj if plan.parent else None,
+                    path="",
+                    depth=depth,
+                    founded_on=self._founded_on(rng, plan),
+                    sort_order=sort_orders[id(plan.parent)] * 10,
+                )
+                objs.append(plan.obj)
+            Organization.objects.bulk_create(objs, batch_size=BATCH)
+            for plan in levels[depth]:
+                parent_path = plan.parent.obj.path if plan.parent else "/"
+                plan.obj.path = Organization.build_path(parent_path, plan.obj.pk)
+                plan.obj.depth = plan.obj.path.count("/") - 2
+        self.organizations = [p.obj for p in self.plans]
+        Organization.objects.bulk_update(self.organizations, ["path", "depth"], batch_size=BATCH)
+        for plan in self.plans:
+            if plan.joint_units:
+                plan.obj.joint_units.add(*plan.joint_units)
+            if plan.kind == K.GROUP:
+                self.groups_by_branch.setdefault(plan.parent.obj.pk, []).append(plan.obj)
+        self.branches = [p.obj for p in self.plans if p.kind == K.BRANCH]
+        return self.organizations
+
+    def _founded_on(self, rng: random.Random, plan: OrgPlan) -> datetime.date:
+        """Long-standing organizations; a group a little younger than its branch."""
+        if plan.kind == K.GROUP:
+            founded = plan.parent.obj.founded_on + datetime.timedelta(days=rng.randint(30, 2000))
+            return min(founded, self.today - datetime.timedelta(days=30))
+        return self.today - datetime.timedelta(days=rng.randint(4, 40) * 365 + rng.randint(0, 364))
+
+    def _code(self, plan: OrgPlan) -> str:
+        unit_no = self.units.index(plan.unit) + 1
+        self._codes[unit_no] += 1
+        return f"JG{unit_no:03d}{self._codes[unit_no]:03d}"
+
+    # ---- members ------------------------------------------------------------------------------
+
+    def build_members(self) -> list[Member]:
+        rng = self.rng_for("members")
+        branch_plans = [p for p in self.plans if p.kind == K.BRANCH]
+        number = 0
+        for plan in branch_plans:
+            members = []
+            for i in range(plan.size):
+                number += 1
+                status = None
+                if plan.breach == "tiny" and i == plan.size - 1:
+                    status = MemberStatus.PROBATIONARY
+                elif plan.breach == "tiny":
+                    status = MemberStatus.FULL
+                members.append(self._member(rng, plan, number, status))
+            self._assign_duties(rng, plan, members)
+            self._assign_groups(rng, plan, members)
+            self.branch_members[plan.obj.pk] = members
+            self.members.extend(members)
+        self._assign_extras(rng)
+        self._assign_higher_secretaries(rng)
+        Member.objects.bulk_create(self.members, batch_size=BATCH)
+        with_secretary = [o for o in self.organizations if o.secretary is not None]
+        Organization.objects.bulk_update(with_secretary, ["secretary"], batch_size=BATCH)
+        return self.members
+
+    def _member(self, rng: random.Random, plan: OrgPlan, number: int, status: str | None) -> Member:
+        spec = plan.spec
+        category = "retired" if plan.retired else spec.category
+        today = self.today
+        if status is None:
+            young_enough = not plan.retired
+            status = (
+                MemberStatus.PROBATIONARY
+                if young_enough and rng.random() < 0.055
+                else MemberStatus.FULL
+            )
+        if plan.retired:
+            age = rng.randint(61, 76)
+        elif status == MemberStatus.PROBATIONARY:
+            age = rng.randint(23, 34)
+        else:
+            age = min(59, max(23, int(rng.triangular(23, 60, 41))))
+        birth = today - datetime.timedelta(days=age * 365 + rng.randint(0, 364))
+        male = rng.random() < MALE_SHARE.get(category, 0.6)
+        if status == MemberStatus.PROBATIONARY:
+            joined = today - datetime.timedelta(days=rng.randint(20, 350))
+            full_on = None
+        else:
+            join_age = rng.choices([18, 22, 26, 32], weights=[0.2, 0.45, 0.25, 0.1])[0]
+            join_age += rng.randint(0, 4)
+            joined = years_ago(birth, -join_age) + datetime.timedelta(days=rng.randint(0, 364))
+            latest = today - datetime.timedelta(days=366 + rng.randint(0, 60))
+            if joined > latest:
+                joined = latest
+            earliest = years_ago(birth, -18) + datetime.timedelta(days=1)
+            joined = max(joined, earliest)
+            full_on = add_months(joined, 12)
+        mix = EDUCATION_MIX[
+            "retired"
+            if plan.retired
+            else "expert"
+            if spec.category in ("hospital", "court", "procuratorate", "school", "college")
+            else "enterprise"
+            if spec.host == ENTERPRISE
+            else "default"
+        ]
+        return Member(
+            member_no=f"DY{number:07d}",
+            name=self._name(rng, male, birth.year),
+            sex="male" if male else "female",
+            birth_date=birth,
+            joined_on=joined,
+            status=status,
+            full_member_on=full_on,
+            education=rng.choices(EDUCATIONS, weights=mix)[0],
+            position=self._position(rng, spec, age, plan.retired),
+            branch=plan.obj,
+            phone="1" + rng.choice("35789") + f"{rng.randint(0, 999_999_999):09d}",
+        )
+
+    @staticmethod
+    def _name(rng: random.Random, male: bool, born: int) -> str:
+        surname = rng.choices(SURNAMES, weights=SURNAME_WEIGHTS)[0]
+        if born < 1965 and rng.random() < 0.5:
+            return surname + rng.choice(GIVEN_MALE_OLD if male else GIVEN_FEMALE_OLD)
+        if born >= 1990 and rng.random() < 0.35:
+            return surname + rng.choice(GIVEN_MALE_YOUNG if male else GIVEN_FEMALE_YOUNG)
+        pool = GIVEN_MALE if male else GIVEN_FEMALE
+        draw = rng.random()
+        if draw < 0.3:
+            return surname + rng.choice(pool)
+        if draw < 0.75:
+            return surname + rng.choice(GIVEN_MALE_MID if male else GIVEN_FEMALE_MID)
+        return surname + rng.choice(pool) + rng.choice(pool)
+
+    @staticmethod
+    def _position(rng: random.Random, spec: UnitSpec, age: int, retired: bool) -> str:
+        if retired:
+            return "退休干部" if spec.host == ORGAN else "退休职工"
+        category = POSITION_CATEGORY.get(spec.category, spec.category)
+        junior, middle, senior = POSITIONS.get(category, POSITIONS["organ"])
+        if age < 30:
+            pool = junior
+        elif age < 40:
+            pool = junior if rng.random() < 0.4 else middle
+        elif age < 50:
+            pool = middle if rng.random() < 0.7 else senior
+        else:
+            pool = middle if rng.random() < 0.45 else senior
+        return rng.choice(pool)
+
+    def _assign_duties(self, rng: random.Random, plan: OrgPlan, members: list[Member]) -> None:
+        if plan.breach == "no_secretary" or not members:
+            return
+        full = [m for m in members if m.status == MemberStatus.FULL]
+        if not full:
+            return
+        # The secretary: a full member in mid career (or any retiree in a retirees' branch).
+        seniors = [m for m in full if m.birth_date <= years_ago(self.today, 35)] or full
+        secretary = rng.choice(seniors)
+        secretary.duty = PartyDuty.SECRETARY
+        secretary.is_party_worker = rng.random() < 0.35
+        plan.obj.secretary = secretary
+        if len(full) < 7 or plan.breach == "no_committee":
+            return
+        size = rng.choice([3, 3, 4, 5]) if len(full) < 15 else rng.choice([3, 4, 5, 5])
+        others = rng.sample([m for m in full if m is not secretary], size - 1)
+        if size >= 4 or rng.random() < 0.5:
+            others[0].duty = PartyDuty.DEPUTY_SECRETARY
+            others = others[1:]
+        for m in others:
+            m.duty = PartyDuty.COMMITTEE_MEMBER
+        # 组织委员 and the like often keep the books: party affairs cadres.
+        if others:
+            others[0].is_party_worker = True
+
+    def _assign_groups(self, rng: random.Random, plan: OrgPlan, members: list[Member]) -> None:
+        groups = [c.obj for c in plan.children if c.kind == K.GROUP]
+        if not groups:
+            return
+        order = list(members)
+        rng.shuffle(order)
+        # Most members sit in a group; the secretary and a few others are attached to none.
+        for i, m in enumerate(order):
+            if m.duty == PartyDuty.SECRETARY or rng.random() < 0.08:
+                continue
+            m.group = groups[i % len(groups)]
+        for group in groups:
+            plain = [m for m in order if m.group is group and not m.duty]
+            if plain:
+                plain[0].duty = PartyDuty.GROUP_LEADER
+
+    def _assign_extras(self, rng: random.Random) -> None:
+        """Community registrations, first secretaries in villages, hardship members."""
+        in_service = []
+        for m in self.members:
+            retired = m.position.startswith("退休")
+            if not retired:
+                in_service.append(m)
+                if rng.random() < 0.4:
+                    m.community = rng.choice(COMMUNITIES)
+            if rng.random() < (0.045 if retired else 0.004):
+                m.is_hardship = True
+        villages = [h + t + "村" for h in VILLAGE_HEADS for t in VILLAGE_TAILS]
+        rng.shuffle(villages)
+        n_first = max(2, round(len(self.members) * 0.002))
+        pool = [
+            m
+            for m in in_service
+            if m.duty not in (PartyDuty.SECRETARY, PartyDuty.DEPUTY_SECRETARY)
+            and m.status == MemberStatus.FULL
+            and years_ago(self.today, 50) <= m.birth_date <= years_ago(self.today, 28)
+        ]
+        for m, village in zip(rng.sample(pool, min(n_first, len(pool))), villages, strict=False):
+            m.first_secretary_village = village
+            m.community = ""
+
+    def _assign_higher_secretaries(self, rng: random.Random) -> None:
+        """Committees and general branches: their secretary is a member of a branch below.
+
+        A committee's secretary is a leader of the unit (its deputy head), helped by a full-time
+        deputy secretary (专职副书记); a general branch is run by its first branch's secretary.
+        """
+        taken: set[int] = set()
+        for plan in self.plans:
+            if plan.kind not in (K.COMMITTEE, K.GENERAL_BRANCH):
+                continue
+            branch = next((c for c in plan.walk() if c.kind == K.BRANCH and not c.retired), None)
+            if branch is None:
+                continue
+            if plan.kind == K.GENERAL_BRANCH and branch.obj.secretary is not None:
+                plan.obj.secretary = branch.obj.secretary
+                plan.obj.secretary.is_party_worker = True
+                continue
+            members = self.branch_members[branch.obj.pk]
+            full = [m for m in members if m.status == MemberStatus.FULL and id(m) not in taken]
+            free = [
+                m
+                for m in full
+                if not m.duty
+                and not m.first_secretary_village
+                and m.education in COLLEGE_OR_ABOVE
+                and m.birth_date <= years_ago(self.today, 40)
+            ]
+            pool = free or full
+            if not pool:
+                continue
+            chief = rng.choice(pool)
+            taken.add(id(chief))
+            chief.position = plan.spec.leader if plan.kind == K.COMMITTEE else "办公室主任"
+            chief.is_party_worker = True
+            plan.obj.secretary = chief
+            rest = [m for m in free if id(m) not in taken]
+            if plan.kind == K.COMMITTEE and rest:
+                deputy = rng.choice(rest)
+                taken.add(id(deputy))
+                if plan.joint_units:
+                    title = "联合党委"
+                elif plan.name.endswith("机关党委"):
+                    title = "机关党委"
+                else:
+                    title = "党委"
+                deputy.position = f"{title}专职副书记"
+                deputy.is_party_worker = True
+
+    # ---- terms --------------------------------------------------------------------------------
+
+    def build_terms(self) -> list[Term]:
+        rng = self.rng_for("terms")
+        elected = [p.obj for p in self.plans if p.kind != K.GROUP]
+        n = len(elected)
+        order = list(range(n))
+        rng.shuffle(order)
+        n_over = max(2, round(n * 0.06))
+        n_soon = max(2, round(n * 0.07))
+        n_ext = max(1, round(n * 0.03))
+        state = ["normal"] * n
+        for i in order[:n_over]:
+            state[i] = "overdue"
+        for i in order[n_over : n_over + n_soon]:
+            state[i] = "soon"
+        for i in order[n_over + n_soon : n_over + n_soon + n_ext]:
+            state[i] = "extended"
+        day = datetime.timedelta(days=1)
+        terms = []
+        refounded = []
+        for org, st in zip(elected, state, strict=True):
+            years = settings.TERM_YEARS_BY_KIND.get(org.kind, 3)
+            span = years * 365
+            ext, approval = 0, ""
+            if st == "overdue":
+                ago = span + rng.randint(10, 420)
+            elif st == "soon":
+                ago = span - rng.randint(5, 85)
+            elif st == "extended":
+                ago = span + rng.randint(10, 150)
+                ext = rng.choice([6, 6, 9, 12])
+                approval = rng.choice(APPROVALS).format(
+                    y=self.today.year - 1 if self.today.month < 4 else self.today.year,
+                    n=rng.randint(3, 60),
+                )
+            else:
+                ago = rng.randint(30, span - 100)
+            started = self.today - ago * day
+            terms.append(
+                Term(
+                    organization=org,
+                    started_on=started,
+                    length_years=years,
+                    extension_months=ext,
+                    extension_approval=approval,
+                    due_on=Term.compute_due_on(started, years, ext),
+                )
+            )
+            # Most organizations have held an election before: the previous term, ended.
+            previous_start = add_months(started, -years * 12 + rng.randint(-4, 4))
+            if org.founded_on and org.founded_on < previous_start and rng.random() < 0.6:
+                terms.append(
+                    Term(
+                        organization=org,
+                        started_on=previous_start,
+                        length_years=years,
+                        due_on=Term.compute_due_on(previous_start, years, 0),
+                        ended_on=started,
+                    )
+                )
+            elif org.founded_on and org.founded_on > started:
+                # A young organization: founded shortly before its first election.
+                org.founded_on = started - rng.randint(0, 400) * day
+                refounded.append(org)
+        Term.objects.bulk_create(terms, batch_size=BATCH)
+        Organization.objects.bulk_update(refounded, ["founded_on"], batch_size=BATCH)
+        self.terms = terms
+        return terms
+
+    # ---- demo accounts ------------------------------------------------------------------------
+
+    def build_users(self) -> list[DemoAccount]:
+        demo = self._demo_branch_plans()
+        first_unit = self.units[0]
+        entries = [
+            ("admin", Role.STAFF, None, [], False),
+            ("secretary1", Role.SECRETARY, demo[0].obj if demo else None, [], False),
+            ("secretary2", Role.SECRETARY, demo[1].obj if len(demo) > 1 else None, [], False),
+            ("inspector1", Role.INSPECTOR, None, [first_unit], False),
+            ("inspector_city", Role.INSPECTOR, None, [], True),
+        ]
+        for username, role, organization, units, city_wide in entries:
+            if role == Role.SECRETARY and organization is None:
+                continue
+            self.accounts.append(self._account(username, role, organization, units, city_wide))
+        return self.accounts
+
+    def _password_hash(self) -> str:
+        # Hashing is slow on purpose (~0.3 s): hash the shared demo password once.
+        if not hasattr(self, "_hash"):
+            self._hash = make_password(DEMO_PASSWORD)
+        return self._hash
+
+    def _account(self, username, role, organization, units, city_wide) -> DemoAccount:
+        user = User.objects.filter(username=username).first()
+        created = user is None
+        staff = role == Role.STAFF
+        if created:
+            user = User(username=username, email=f"{username}@{DEMO_EMAIL_DOMAIN}")
+        user.role = role
+        user.is_staff = staff
+        user.is_superuser = staff or (not created and user.is_superuser)
+        user.organization = organization
+        user.city_wide = city_wide
+        if organization is not None and organization.secretary is not None:
+            name = organization.secretary.name
+            user.last_name, user.first_name = name[:1], name[1:]
+        if created:
+            validate_password(DEMO_PASSWORD, user)
+            user.password = self._password_hash()
+        user.save()
+        user.units.set(units)
+        if staff or city_wide:
+            scope = "全市"
+        elif organization is not None:
+            scope = f"{organization.name}（{organization.unit.name}）"
+        else:
+            scope = "、".join(u.name for u in units)
+        return DemoAccount(
+            role=str(Role(role).label),
+            username=username,
+            password=DEMO_PASSWORD if created else "",
+            scope=scope,
+            url="/admin/" if staff else "/portal/",
+            created=created,
+        )
+
+
+def _split(items: list, parts: int) -> list[list]:
+    sizes = allocate(len(items), [1] * parts)
+    out, start = [], 0
+    for size in sizes:
+        out.append(items[start : start + size])
+        start += size
+    return [p for p in out if p]
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points for the command
+# --------------------------------------------------------------------------------------------
+
+
+def has_data() -> bool:
+    return Unit.objects.exists()
+
+
+def build(scale: str = "small", seed: int = DEFAULT_SEED) -> DemoResult:
+    return DemoBuilder(scale, seed).build()
+
+
+def flush() -> dict[str, int]:
+    """Delete every unit, organization, term and member (and their history rows), and the
+    accounts this module created. Other accounts stay; any that pointed at a deleted
+    organization lose it (secretaries among them are deactivated: they have nothing to run)."""
+    deleted: dict[str, int] = {}
+    with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
+        deleted["users"] = (
+            User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
+            .delete()[1]
+            .get(User._meta.label, 0)
+        )
+        orphaned = User.objects.filter(organization__isnull=False)
+        orphaned.filter(role=Role.SECRETARY, is_superuser=False).update(is_active=False)
+        orphaned.update(organization=None)
+        Organization.objects.update(secretary=None)
+        deleted["members"] = Member.objects.all().delete()[1].get(Member._meta.label, 0)
+        deleted["terms"] = Term.objects.all().delete()[1].get(Term._meta.label, 0)
+        # Parents are protected: delete the leaves, then the new leaves, up to the roots.
+        orgs = 0
+        while True:
+            leaves = Organization.objects.filter(children__isnull=True)
+            count = leaves.delete()[1].get(Organization._meta.label, 0)
+            if not count:
+                break
+            orgs += count
+        deleted["organizations"] = orgs
+        deleted["units"] = Unit.objects.all().delete()[1].get(Unit._meta.label, 0)
+        Member.history.all().delete()
+        Organization.history.all().delete()
+    return deleted
