@@ -7,8 +7,15 @@ from .models import User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "first_name", "role", "organization", "city_wide", "is_active",
-                    "last_login"]
+    list_display = [
+        "username",
+        "first_name",
+        "role",
+        "organization",
+        "city_wide",
+        "is_active",
+        "last_login",
+    ]
     list_filter = ["role", "is_active", "city_wide", "is_staff"]
     list_select_related = ["organization"]
     autocomplete_fields = ["organization", "units"]
@@ -21,8 +28,15 @@ class UserAdmin(DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["username", "password1", "password2", "role", "organization", "units",
-                           "city_wide"],
+                "fields": [
+                    "username",
+                    "password1",
+                    "password2",
+                    "role",
+                    "organization",
+                    "units",
+                    "city_wide",
+                ],
             },
         ),
     ]

@@ -23,9 +23,7 @@ class User(AbstractUser):
     """A portal user. What they may see is decided in one place:
     `branches.selectors.visible_organizations(user)`."""
 
-    role = models.CharField(
-        _("role"), max_length=20, choices=Role.choices, default=Role.SECRETARY
-    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SECRETARY)
     organization = models.ForeignKey(
         "branches.Organization",
         verbose_name=_("organization"),
@@ -56,8 +54,10 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
-                condition=~Q(role=Role.SECRETARY) | Q(organization__isnull=False)
-                | Q(is_superuser=True) | Q(is_active=False),
+                condition=~Q(role=Role.SECRETARY)
+                | Q(organization__isnull=False)
+                | Q(is_superuser=True)
+                | Q(is_active=False),
                 name="user_secretary_has_organization",
             ),
         ]

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
 from django.db.models import Q, QuerySet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -68,8 +68,14 @@ class UnitAdmin(admin.ModelAdmin):
 class TermInline(admin.TabularInline):
     model = Term
     extra = 0
-    fields = ["started_on", "length_years", "extension_months", "extension_approval", "due_on",
-              "ended_on"]
+    fields = [
+        "started_on",
+        "length_years",
+        "extension_months",
+        "extension_approval",
+        "due_on",
+        "ended_on",
+    ]
     readonly_fields = ["due_on"]
 
 
@@ -96,8 +102,16 @@ class ElectionStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Organization)
 class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
-    list_display = ["tree_name", "code", "kind", "unit", "member_count_link", "full_member_count",
-                    "election_due", "warnings"]
+    list_display = [
+        "tree_name",
+        "code",
+        "kind",
+        "unit",
+        "member_count_link",
+        "full_member_count",
+        "election_due",
+        "warnings",
+    ]
     list_filter = [ElectionStatusFilter, "kind", "host_type", "unit"]
     search_fields = ["name", "code", "unit__name"]
     list_select_related = ["unit"]
@@ -105,8 +119,19 @@ class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     raw_id_fields = ["secretary"]
     inlines = [TermInline]
     list_per_page = 100
-    fields = ["code", "name", "kind", "host_type", "unit", "joint_units", "parent", "founded_on",
-              "secretary", "sort_order", "path"]
+    fields = [
+        "code",
+        "name",
+        "kind",
+        "host_type",
+        "unit",
+        "joint_units",
+        "parent",
+        "founded_on",
+        "secretary",
+        "sort_order",
+        "path",
+    ]
     readonly_fields = ["path"]
 
     def get_queryset(self, request):
@@ -143,7 +168,10 @@ class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description=_("structure warnings"))
     def warnings(self, obj):
         found = branch_structure_warnings(
-            obj.kind, obj.member_count, obj.full_member_count, obj.committee_size,
+            obj.kind,
+            obj.member_count,
+            obj.full_member_count,
+            obj.committee_size,
             obj.secretary_id is not None,
         )
         return "；".join(found) or "—"
@@ -154,8 +182,14 @@ class TermAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Current terms, oldest due first: the overdue elections list."""
 
     scope_lookup = "organization"
-    list_display = ["organization", "started_on", "length_years", "extension_months", "due_on",
-                    "overdue"]
+    list_display = [
+        "organization",
+        "started_on",
+        "length_years",
+        "extension_months",
+        "due_on",
+        "overdue",
+    ]
     list_filter = ["organization__kind", "organization__unit"]
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
@@ -213,7 +247,11 @@ class YouthFilter(admin.SimpleListFilter):
     parameter_name = "youth"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("35 or under")), ("no", _("Over 35")), ("50y", _("50 years in the party"))]
+        return [
+            ("yes", _("35 or under")),
+            ("no", _("Over 35")),
+            ("50y", _("50 years in the party")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -249,10 +287,30 @@ def _member_resource_classes():
 @admin.register(Member)
 class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     scope_lookup = "branch"
-    list_display = ["name", "member_no", "sex", "age", "status", "education", "branch", "group",
-                    "duty", "position"]
-    list_filter = [UnitFilter, OrganizationFilter, "status", YouthFilter, CollegeFilter,
-                   "education", "sex", "duty", "is_party_worker", "is_hardship"]
+    list_display = [
+        "name",
+        "member_no",
+        "sex",
+        "age",
+        "status",
+        "education",
+        "branch",
+        "group",
+        "duty",
+        "position",
+    ]
+    list_filter = [
+        UnitFilter,
+        OrganizationFilter,
+        "status",
+        YouthFilter,
+        CollegeFilter,
+        "education",
+        "sex",
+        "duty",
+        "is_party_worker",
+        "is_hardship",
+    ]
     search_fields = ["name", "member_no", "position", "branch__name"]
     list_select_related = ["branch", "group"]
     autocomplete_fields = ["branch", "group"]
@@ -297,21 +355,36 @@ class ComplianceRuleForm(forms.ModelForm):
 
     class Meta:
         model = ComplianceRule
-        fields = ["activity_type", "period", "minimum_count", "organization_kinds", "active_from",
-                  "active_to", "note"]
+        fields = [
+            "activity_type",
+            "period",
+            "minimum_count",
+            "organization_kinds",
+            "active_from",
+            "active_to",
+            "note",
+        ]
 
     def clean(self):
         cleaned = super().clean()
         rule = self.instance
         # History stays true: a rule already in force is ended and replaced, never rewritten.
         if rule.pk and rule.active_from < timezone.localdate():
-            changed = {"activity_type", "period", "minimum_count", "organization_kinds",
-                       "active_from"} & set(self.changed_data)
+            changed = {
+                "activity_type",
+                "period",
+                "minimum_count",
+                "organization_kinds",
+                "active_from",
+            } & set(self.changed_data)
             if changed:
                 raise forms.ValidationError(
-                    _("This rule has been in force since %(day)s. Set its last day, then add a "
-                      "new rule from the day the change takes effect, so earlier periods keep "
-                      "the rule they had.") % {"day": rule.active_from}
+                    _(
+                        "This rule has been in force since %(day)s. Set its last day, then add a "
+                        "new rule from the day the change takes effect, so earlier periods keep "
+                        "the rule they had."
+                    )
+                    % {"day": rule.active_from}
                 )
         return cleaned
 
@@ -345,8 +418,15 @@ class ActivityTypeAdmin(admin.ModelAdmin):
 @admin.register(ComplianceRule)
 class ComplianceRuleAdmin(admin.ModelAdmin):
     form = ComplianceRuleForm
-    list_display = ["activity_type", "period", "minimum_count", "kinds", "active_from",
-                    "active_to", "note"]
+    list_display = [
+        "activity_type",
+        "period",
+        "minimum_count",
+        "kinds",
+        "active_from",
+        "active_to",
+        "note",
+    ]
     list_filter = ["period", "activity_type"]
     list_select_related = ["activity_type"]
 
@@ -412,16 +492,36 @@ class ActivityRecordAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """Staff manage every record; changes go through the same validation as the portal."""
 
     scope_lookup = "organization"
-    list_display = ["date", "type_name", "topic", "organization", "attendance",
-                    "counts_for_compliance", "filed_by", "filed_at"]
-    list_filter = [RecordUnitFilter, RecordOrganizationFilter, "activity_type", MonthFilter,
-                   "counts_for_compliance"]
+    list_display = [
+        "date",
+        "type_name",
+        "topic",
+        "organization",
+        "attendance",
+        "counts_for_compliance",
+        "filed_by",
+        "filed_at",
+    ]
+    list_filter = [
+        RecordUnitFilter,
+        RecordOrganizationFilter,
+        "activity_type",
+        MonthFilter,
+        "counts_for_compliance",
+    ]
     search_fields = ["topic", "organization__name", "place"]
     list_select_related = ["organization", "filed_by"]
     date_hierarchy = "date"
     autocomplete_fields = ["organization"]
-    readonly_fields = ["type_name", "filed_by", "filed_at", "present_count", "excused_count",
-                       "absent_count", "counts_for_compliance"]
+    readonly_fields = [
+        "type_name",
+        "filed_by",
+        "filed_at",
+        "present_count",
+        "excused_count",
+        "absent_count",
+        "counts_for_compliance",
+    ]
     inlines = [AttendanceInline, AttachmentInline]
     list_per_page = 50
 

@@ -7,71 +7,26 @@ counts and the current term are annotations, so a list costs the same number of 
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from config.api_base import ScopedReadOnlyViewSet
 
 from .filters import MemberFilter, OrganizationFilter
 from .models import Member, Organization, Unit
-from .rules import branch_structure_warnings
 from .selectors import (
-    SubqueryCount,
+    election_overdue,
+    organizations_for_display,
+    structure_warnings,
+    unit_counts_in_scope,
     visible_members,
-    visible_organizations,
     visible_units,
-    with_current_term,
-    with_member_counts,
 )
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-# --- Scoped reads shared with the portal pages (candidates for selectors.py) ---------------
-
-
-def unit_counts_in_scope(qs: QuerySet[Unit], user: User | None) -> QuerySet[Unit]:
-    """Annotate organization and member counts *within the user's scope*.
-
-    `selectors.unit_member_counts` counts the whole unit; a secretary of one branch would then
-    see the size of branches they cannot open, and the unit's count would disagree with the
-    member list filtered by that unit.
-    """
-    orgs = visible_organizations(user)
-    members = visible_members(user)
-    return qs.annotate(
-        organization_count=SubqueryCount(orgs.filter(unit=OuterRef("pk")).values("pk")),
-        member_count=SubqueryCount(members.filter(branch__unit=OuterRef("pk")).values("pk")),
-    )
-
-
-def organizations_for_display(user: User | None) -> QuerySet[Organization]:
-    """Visible organizations with member counts, the current term, unit and secretary."""
-    return with_current_term(with_member_counts(visible_organizations(user))).select_related(
-        "unit", "secretary"
-    )
-
-
-def election_overdue(organization: Organization, today: datetime.date | None = None) -> bool:
-    """Needs `election_due_on` (annotated by `selectors.with_current_term`)."""
-    due = organization.election_due_on
-    return due is not None and due < (today or timezone.localdate())
-
-
-def structure_warnings(organization: Organization) -> list[str]:
-    """Needs the counts annotated by `selectors.with_member_counts`; no query."""
-    return branch_structure_warnings(
-        organization.kind,
-        organization.member_count,
-        organization.full_member_count,
-        organization.committee_size,
-        has_secretary=organization.secretary_id is not None,
-    )
 
 
 # --- Serializers ------------------------------------------------------------------------------

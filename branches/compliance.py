@@ -230,8 +230,9 @@ class PeriodStatus:
     @property
     def still_owed(self) -> list[tuple[str, int]]:
         """(type name, how many still to hold) for this period so far."""
-        return [(name, missing) for name, _owed, _held, missing in self.compliance.by_type() if
-                missing]
+        return [
+            (name, missing) for name, _owed, _held, missing in self.compliance.by_type() if missing
+        ]
 
 
 def what_we_still_owe(

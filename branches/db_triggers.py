@@ -60,7 +60,8 @@ SQLITE = [
     BEFORE UPDATE OF kind, parent_id ON branches_organization
     WHEN NOT {kind_fits_sql("NEW.kind", PARENT_KIND)}
     BEGIN SELECT RAISE(ABORT, '{MSG_PARENT}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS branches_org_kind_upd BEFORE UPDATE OF kind ON branches_organization
+    f"""CREATE TRIGGER IF NOT EXISTS branches_org_kind_upd
+    BEFORE UPDATE OF kind ON branches_organization
     WHEN {BAD_CHILDREN} OR {MEMBERS_LEFT_BEHIND}
     BEGIN SELECT RAISE(ABORT, '{MSG_CHILDREN}'); END""",
     f"""CREATE TRIGGER IF NOT EXISTS branches_org_group_move

@@ -10,7 +10,15 @@ RULES_IN_FORCE_FROM = datetime.date(2018, 1, 1)
 
 # code, name, filed by kinds, committee only, period, minimum, basis
 DEFAULT_ACTIVITY_TYPES = [
-    ("general_meeting", "支部党员大会", ["branch"], False, "quarter", 1, "支部工作条例：每季度召开一次"),
+    (
+        "general_meeting",
+        "支部党员大会",
+        ["branch"],
+        False,
+        "quarter",
+        1,
+        "支部工作条例：每季度召开一次",
+    ),
     ("committee_meeting", "支部委员会", ["branch"], True, "month", 1, "支部工作条例：每月召开一次"),
     ("group_meeting", "党小组会", ["group"], False, "month", 1, "支部工作条例：每月召开一次"),
     ("party_lecture", "党课", ["branch"], False, "quarter", 1, "本市规定：每季度至少一次"),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import models, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -1187,8 +1187,12 @@ def build(scale: str = "small", seed: int = DEFAULT_SEED) -> DemoResult:
 
 def flush() -> dict[str, int]:
     """Delete every unit, organization, term and member (and their history rows), and the
-    accounts this module created. Other accounts stay; any that pointed at a deleted
-    organization lose it (secretaries among them are deactivated: they have nothing to run)."""
+    accounts this module created.
+
+    Rows elsewhere that protect them (activity records, ...) are deleted first: they belong to
+    the organizations going away. Other accounts stay; any that pointed at a deleted
+    organization lose it (secretaries among them are deactivated: they have nothing to run).
+    """
     deleted: dict[str, int] = {}
     with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
         deleted["users"] = (
@@ -1199,6 +1203,8 @@ def flush() -> dict[str, int]:
         orphaned = User.objects.filter(organization__isnull=False)
         orphaned.filter(role=Role.SECRETARY, is_superuser=False).update(is_active=False)
         orphaned.update(organization=None)
+        for model in (Member, Organization, Unit):
+            _delete_protecting_rows(model)
         Organization.objects.update(secretary=None)
         deleted["members"] = Member.objects.all().delete()[1].get(Member._meta.label, 0)
         deleted["terms"] = Term.objects.all().delete()[1].get(Term._meta.label, 0)
@@ -1215,3 +1221,14 @@ def flush() -> dict[str, int]:
         Member.history.all().delete()
         Organization.history.all().delete()
     return deleted
+
+
+def _delete_protecting_rows(model) -> None:
+    """Delete the rows of other models that point at `model` through a PROTECT/RESTRICT key
+    (every row of `model` is about to go, so every such row would block it)."""
+    handled = {Unit, Organization, Member, Term, User}
+    for rel in model._meta.related_objects:
+        if rel.many_to_many or rel.related_model in handled:
+            continue
+        if rel.on_delete in (models.PROTECT, models.RESTRICT):
+            rel.related_model._base_manager.filter(**{f"{rel.field.name}__isnull": False}).delete()

@@ -49,7 +49,9 @@ class Period:
             return cls.quarter(int(m[1]), int(m[2]))
         elif re.fullmatch(r"\d{4}", text):
             return cls.year(int(text))
-        raise ValueError(_("Not a period: %(text)s (use 2026-03, 2026-Q1 or 2026).") % {"text": text})
+        raise ValueError(
+            _("Not a period: %(text)s (use 2026-03, 2026-Q1 or 2026).") % {"text": text}
+        )
 
     @property
     def months(self) -> int:

@@ -17,7 +17,8 @@ def branch_structure_warnings(
 ) -> list[str]:
     """What a branch breaks of the regulations; empty when it is in order.
 
-    Takes counts (annotated by `selectors.with_member_counts`) so a list page costs no query per row.
+    Takes counts (annotated by `selectors.with_member_counts`): a list page costs no query
+    per row.
     """
     if kind != OrganizationKind.BRANCH:
         return []

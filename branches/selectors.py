@@ -10,6 +10,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.utils import timezone
 
 from .models import COMMITTEE_DUTIES, Member, MemberStatus, Organization, Term, Unit
+from .rules import branch_structure_warnings
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -49,9 +50,7 @@ def visible_units(user: User | None) -> QuerySet[Unit]:
     if user is not None and user.is_authenticated and user.is_active and user.sees_whole_city:
         return Unit.objects.all()
     orgs = visible_organizations(user)
-    return Unit.objects.filter(
-        Q(pk__in=orgs.values("unit")) | Q(pk__in=orgs.values("joint_units"))
-    )
+    return Unit.objects.filter(Q(pk__in=orgs.values("unit")) | Q(pk__in=orgs.values("joint_units")))
 
 
 def visible_members(user: User | None) -> QuerySet[Member]:
@@ -122,4 +121,46 @@ def unit_member_counts(qs: QuerySet[Unit]) -> QuerySet[Unit]:
             Organization.objects.filter(unit=OuterRef("pk")).values("pk")
         ),
         member_count=SubqueryCount(Member.objects.filter(branch__unit=OuterRef("pk")).values("pk")),
+    )
+
+
+# --- Reads shared by the portal pages and the API ------------------------------------------
+
+
+def unit_counts_in_scope(qs: QuerySet[Unit], user: User | None) -> QuerySet[Unit]:
+    """Annotate organization and member counts *within the user's scope*.
+
+    `selectors.unit_member_counts` counts the whole unit; a secretary of one branch would then
+    see the size of branches they cannot open, and the unit's count would disagree with the
+    member list filtered by that unit.
+    """
+    orgs = visible_organizations(user)
+    members = visible_members(user)
+    return qs.annotate(
+        organization_count=SubqueryCount(orgs.filter(unit=OuterRef("pk")).values("pk")),
+        member_count=SubqueryCount(members.filter(branch__unit=OuterRef("pk")).values("pk")),
+    )
+
+
+def organizations_for_display(user: User | None) -> QuerySet[Organization]:
+    """Visible organizations with member counts, the current term, unit and secretary."""
+    return with_current_term(with_member_counts(visible_organizations(user))).select_related(
+        "unit", "secretary"
+    )
+
+
+def election_overdue(organization: Organization, today: datetime.date | None = None) -> bool:
+    """Needs `election_due_on` (annotated by `selectors.with_current_term`)."""
+    due = organization.election_due_on
+    return due is not None and due < (today or timezone.localdate())
+
+
+def structure_warnings(organization: Organization) -> list[str]:
+    """Needs the counts annotated by `selectors.with_member_counts`; no query."""
+    return branch_structure_warnings(
+        organization.kind,
+        organization.member_count,
+        organization.full_member_count,
+        organization.committee_size,
+        has_secretary=organization.secretary_id is not None,
     )

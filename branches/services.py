@@ -353,7 +353,9 @@ def update_activity_record(
         raise PermissionDenied(gettext("You cannot change records of this organization."))
     if not can_edit_record(user, record):
         raise PermissionDenied(
-            gettext("Records filed more than %(days)d days ago can only be changed by committee staff.")
+            gettext(
+                "Records filed more than %(days)d days ago can only be changed by committee staff."
+            )
             % {"days": settings.ACTIVITY_EDIT_WINDOW_DAYS}
         )
     expected, content_types = _validate_activity(data, record)

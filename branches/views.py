@@ -20,15 +20,17 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.views import landing_url
 
-from .api import (
+from .filters import MemberSearchFilter
+from .models import COLLEGE_OR_ABOVE, MemberStatus, OrganizationKind, PartyDuty
+from .selectors import (
     election_overdue,
     organizations_for_display,
     structure_warnings,
     unit_counts_in_scope,
+    visible_members,
+    visible_organizations,
+    visible_units,
 )
-from .filters import MemberSearchFilter
-from .models import Education, MemberStatus, OrganizationKind, PartyDuty
-from .selectors import visible_members, visible_organizations, visible_units
 
 MEMBERS_PER_PAGE = 50
 
@@ -57,20 +59,24 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == Role.SECRETARY and user.organization_id:
         return redirect("portal:organization", pk=user.organization_id)
 
-    # Queries: units in scope (counts as subqueries), top organizations (counts, current term).
+    # Queries: units in scope (counts as subqueries), top organizations (counts, current term),
+    # and the other units of the joint committees among them (prefetch).
     units = list(unit_counts_in_scope(visible_units(user), user))
     visible_pks = visible_organizations(user).values("pk")
     tops = (
         organizations_for_display(user)
         # Tops of the scope: their parent is outside it (or they have none).
         .exclude(parent__in=visible_pks)
+        .prefetch_related("joint_units")
         .order_by("unit__sort_order", "unit__name", "path")
     )
     today = timezone.localdate()
     by_unit: dict[int, list] = {unit.pk: [] for unit in units}
     for org in tops:
         org.election_overdue = election_overdue(org, today)
-        by_unit.setdefault(org.unit_id, []).append(org)
+        # A joint committee is listed under each unit it spans.
+        for unit_id in [org.unit_id, *(u.pk for u in org.joint_units.all())]:
+            by_unit.setdefault(unit_id, []).append(org)
     for unit in units:
         unit.top_organizations = by_unit.get(unit.pk, [])
     return render(request, "portal/home.html", {"units": units})
@@ -110,14 +116,13 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     summary = None
     if members is not None:
-        college = {str(e) for e in (Education.POSTGRADUATE, Education.BACHELOR, Education.COLLEGE)}
         summary = {
             "total": len(members),
             "full": sum(m.status == MemberStatus.FULL for m in members),
             "probationary": sum(m.status == MemberStatus.PROBATIONARY for m in members),
             "youth": sum(m.is_youth for m in members),
             "women": sum(m.sex == "female" for m in members),
-            "college": sum(m.education in college for m in members),
+            "college": sum(m.education in COLLEGE_OR_ABOVE for m in members),
         }
 
     context = {

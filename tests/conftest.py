@@ -16,6 +16,12 @@ PASSWORD = "Jiguan-test-2026"
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 for the standing users costs about 2 s per test; tests need no real hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(settings):
     """Tests run tasks in process unless they ask for a real worker (marker celery_worker)."""
     from config.celery import app
@@ -48,26 +54,41 @@ def tree(db):
         code="A", name="市统计局机关党委", kind=OrganizationKind.COMMITTEE, unit=unit_a
     )
     branch_a = Organization.objects.create(
-        code="A-1", name="统计局第一党支部", kind=OrganizationKind.BRANCH, unit=unit_a,
+        code="A-1",
+        name="统计局第一党支部",
+        kind=OrganizationKind.BRANCH,
+        unit=unit_a,
         parent=committee_a,
     )
     group_a = Organization.objects.create(
-        code="A-1-1", name="统计局第一党小组", kind=OrganizationKind.GROUP, unit=unit_a,
+        code="A-1-1",
+        name="统计局第一党小组",
+        kind=OrganizationKind.GROUP,
+        unit=unit_a,
         parent=branch_a,
     )
     branch_a2 = Organization.objects.create(
-        code="A-2", name="统计局第二党支部", kind=OrganizationKind.BRANCH, unit=unit_a,
+        code="A-2",
+        name="统计局第二党支部",
+        kind=OrganizationKind.BRANCH,
+        unit=unit_a,
         parent=committee_a,
     )
     committee_b = Organization.objects.create(
         code="B", name="市水务局机关党委", kind=OrganizationKind.COMMITTEE, unit=unit_b
     )
     general_b = Organization.objects.create(
-        code="B-G", name="水务局机关党总支", kind=OrganizationKind.GENERAL_BRANCH, unit=unit_b,
+        code="B-G",
+        name="水务局机关党总支",
+        kind=OrganizationKind.GENERAL_BRANCH,
+        unit=unit_b,
         parent=committee_b,
     )
     branch_b = Organization.objects.create(
-        code="B-1", name="水务局第一党支部", kind=OrganizationKind.BRANCH, unit=unit_b,
+        code="B-1",
+        name="水务局第一党支部",
+        kind=OrganizationKind.BRANCH,
+        unit=unit_b,
         parent=general_b,
     )
     members = {
@@ -78,11 +99,22 @@ def tree(db):
         "b1": make_member(branch_b, "B0001", "陈静", sex="female", duty="secretary"),
         "b2": make_member(branch_b, "B0002", "杨帆"),
     }
-    return type("Tree", (), dict(
-        unit_a=unit_a, unit_b=unit_b, committee_a=committee_a, branch_a=branch_a,
-        group_a=group_a, branch_a2=branch_a2, committee_b=committee_b, general_b=general_b,
-        branch_b=branch_b, members=members,
-    ))
+    return type(
+        "Tree",
+        (),
+        dict(
+            unit_a=unit_a,
+            unit_b=unit_b,
+            committee_a=committee_a,
+            branch_a=branch_a,
+            group_a=group_a,
+            branch_a2=branch_a2,
+            committee_b=committee_b,
+            general_b=general_b,
+            branch_b=branch_b,
+            members=members,
+        ),
+    )
 
 
 def _user(username, **fields):
@@ -159,6 +191,10 @@ def add_record(organization, activity_type, date, topic="学习", **extra):
     from branches.models import ActivityRecord
 
     return ActivityRecord.objects.create(
-        organization=organization, activity_type=activity_type, type_name=activity_type.name,
-        date=date, topic=topic, **extra,
+        organization=organization,
+        activity_type=activity_type,
+        type_name=activity_type.name,
+        date=date,
+        topic=topic,
+        **extra,
     )

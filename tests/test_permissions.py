@@ -16,17 +16,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The standing cast hashes five passwords per test; PBKDF2 makes that ~2 s a test.
-
-    Autouse fixtures run before the requested ones, so the cast is created with this hasher.
-    (Belongs in tests/conftest.py for every app; see the report.)
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 ROLES = ("staff", "secretary_a", "secretary_b", "inspector_a", "inspector_city", "anonymous")
 MISSING_PK = 987654
 

@@ -24,7 +24,10 @@ def test_locale_and_time_zone():
 
 def test_check_deploy_passes_with_production_env():
     out = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DEBUG="false",
         SECRET_KEY="x7!k2@p9#production-secret-key-that-is-long-and-random-enough-2026",
         ALLOWED_HOSTS="party.example.gov.cn",

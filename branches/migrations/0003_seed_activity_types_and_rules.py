@@ -6,8 +6,9 @@ from branches.defaults import DEFAULT_ACTIVITY_TYPES, seed_activity_types
 
 
 def seed(apps, schema_editor):
-    seed_activity_types(apps.get_model("branches", "ActivityType"),
-                        apps.get_model("branches", "ComplianceRule"))
+    seed_activity_types(
+        apps.get_model("branches", "ActivityType"), apps.get_model("branches", "ComplianceRule")
+    )
 
 
 def unseed(apps, schema_editor):

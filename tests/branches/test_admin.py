@@ -66,9 +66,14 @@ def test_overdue_elections_filter(admin_client_staff, tree):
 
 
 def test_member_filters_by_unit_organization_youth_and_education(admin_client_staff, tree):
-    make_member(tree.branch_a2, "A0102", "青年", birth_date=datetime.date.today().replace(
-        year=datetime.date.today().year - 25), joined_on=datetime.date(2020, 1, 1),
-        education="secondary")
+    make_member(
+        tree.branch_a2,
+        "A0102",
+        "青年",
+        birth_date=datetime.date.today().replace(year=datetime.date.today().year - 25),
+        joined_on=datetime.date(2020, 1, 1),
+        education="secondary",
+    )
     url = reverse("admin:branches_member_changelist")
 
     def numbers(query):
@@ -77,7 +82,11 @@ def test_member_filters_by_unit_organization_youth_and_education(admin_client_st
 
     assert numbers(f"?unit={tree.unit_b.pk}") == {"B0001", "B0002"}
     assert numbers(f"?organization={tree.committee_a.pk}") == {
-        "A0001", "A0002", "A0003", "A0101", "A0102"
+        "A0001",
+        "A0002",
+        "A0003",
+        "A0101",
+        "A0102",
     }
     assert numbers(f"?organization={tree.group_a.pk}") == {"A0001", "A0002"}
     assert numbers("?youth=yes") == {"A0102"}
@@ -97,7 +106,10 @@ def test_organization_changelist_query_count_does_not_grow(
         admin_client_staff.get(url)
     for i in range(30):
         Organization.objects.create(
-            code=f"N{i}", name=f"新支部{i}", kind=OrganizationKind.BRANCH, unit=tree.unit_b,
+            code=f"N{i}",
+            name=f"新支部{i}",
+            kind=OrganizationKind.BRANCH,
+            unit=tree.unit_b,
             parent=tree.committee_b,
         )
     with CaptureQueriesContext(connection) as large:

@@ -15,12 +15,6 @@ from config.api_base import ScopedReadOnlyViewSet
 from tests.conftest import PASSWORD, make_member
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # See tests/test_permissions.py: PBKDF2 for the five standing users costs ~2 s a test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _years_ago(years: int) -> datetime.date:
     today = timezone.localdate()
     return today.replace(year=today.year - years, day=1)

@@ -66,7 +66,10 @@ def test_founded_on_20_may_owes_nothing_for_april_or_may(branch, activity_types)
 def test_a_group_missing_its_meeting_makes_its_branch_non_compliant(tree, activity_types):
     branch = tree.branch_a
     second_group = Organization.objects.create(
-        code="A-1-2", name="第二党小组", kind=OrganizationKind.GROUP, unit=tree.unit_a,
+        code="A-1-2",
+        name="第二党小组",
+        kind=OrganizationKind.GROUP,
+        unit=tree.unit_a,
         parent=branch,
     )
     group_meeting = activity_types["group_meeting"]
@@ -79,21 +82,21 @@ def test_a_group_missing_its_meeting_makes_its_branch_non_compliant(tree, activi
     assert "党小组会" not in missing(result)
     # The group itself is judged on its own meeting when asked about.
     groups = compute_compliance(
-        Organization.objects.filter(kind=OrganizationKind.GROUP), Period.month(2026, 7),
+        Organization.objects.filter(kind=OrganizationKind.GROUP),
+        Period.month(2026, 7),
         today=TODAY,
     )
     assert groups[tree.group_a.pk].missing == 1
 
 
-def test_committee_meeting_owed_only_with_a_committee_and_counted_with_quorum(
-    tree, activity_types
-):
+def test_committee_meeting_owed_only_with_a_committee_and_counted_with_quorum(tree, activity_types):
     branch = tree.branch_a2
     assert "支部委员会" not in {n for n, *_ in result_for(branch, Period.month(2026, 6)).by_type()}
     for i, duty in enumerate(["secretary", "deputy_secretary", "committee_member"]):
         make_member(branch, f"C{i}", duty=duty)
-    add_record(branch, activity_types["committee_meeting"], D(2026, 6, 3),
-               counts_for_compliance=False)  # no quorum
+    add_record(
+        branch, activity_types["committee_meeting"], D(2026, 6, 3), counts_for_compliance=False
+    )  # no quorum
     assert missing(result_for(branch, Period.month(2026, 6)))["支部委员会"] == 1
     add_record(branch, activity_types["committee_meeting"], D(2026, 6, 4))
     assert "支部委员会" not in missing(result_for(branch, Period.month(2026, 6)))
@@ -104,8 +107,11 @@ def test_a_rule_changed_in_june_applies_from_june_not_backwards(branch, activity
     old.active_to = D(2026, 5, 31)
     old.save()
     ComplianceRule.objects.create(
-        activity_type=activity_types["theme_day"], period="month", minimum_count=2,
-        organization_kinds=["branch"], active_from=D(2026, 6, 1),
+        activity_type=activity_types["theme_day"],
+        period="month",
+        minimum_count=2,
+        organization_kinds=["branch"],
+        active_from=D(2026, 6, 1),
     )
     theme = activity_types["theme_day"]
     add_record(branch, theme, D(2026, 5, 8))
@@ -148,9 +154,15 @@ def test_period_parsing_and_bounds():
 def _build_branches(unit, parent, n, start=0):
     orgs = []
     for i in range(start, start + n):
-        orgs.append(Organization.objects.create(
-            code=f"P{i}", name=f"支部{i}", kind=OrganizationKind.BRANCH, unit=unit, parent=parent
-        ))
+        orgs.append(
+            Organization.objects.create(
+                code=f"P{i}",
+                name=f"支部{i}",
+                kind=OrganizationKind.BRANCH,
+                unit=unit,
+                parent=parent,
+            )
+        )
     return orgs
 
 
@@ -163,12 +175,14 @@ def test_query_count_is_the_same_for_10_and_500_organizations(
         add_record(org, activity_types["theme_day"], D(2026, 6, 8))
     ids = [o.pk for o in first]
     with django_assert_num_queries(6):
-        small = compute_compliance(Organization.objects.filter(pk__in=ids), Period.year(2026),
-                                   today=TODAY)
+        small = compute_compliance(
+            Organization.objects.filter(pk__in=ids), Period.year(2026), today=TODAY
+        )
     assert len(small) == 10
     more = _build_branches(tree.unit_b, tree.committee_b, 490, start=10)
     ids += [o.pk for o in more]
     with django_assert_num_queries(6):
-        large = compute_compliance(Organization.objects.filter(pk__in=ids), Period.year(2026),
-                                   today=TODAY)
+        large = compute_compliance(
+            Organization.objects.filter(pk__in=ids), Period.year(2026), today=TODAY
+        )
     assert len(large) == 500

@@ -15,12 +15,6 @@ from tests.conftest import PASSWORD, make_member
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # See tests/test_permissions.py: PBKDF2 for the five standing users costs ~2 s a test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _years_ago(years: int) -> datetime.date:
     today = timezone.localdate()
     return today.replace(year=today.year - years, day=1)
@@ -132,6 +126,13 @@ def test_home_for_the_whole_city_shows_each_units_roots_only(tree, client_for):
     assert tops == {"市统计局": ["A"], "市水务局": ["B"]}
 
 
+def test_home_lists_a_joint_committee_under_every_unit_it_spans(tree, client_for):
+    tree.committee_b.joint_units.add(tree.unit_a)
+    response = client_for("inspector_a").get(reverse("portal:home"))
+    tops = {u.name: [o.code for o in u.top_organizations] for u in response.context["units"]}
+    assert tops == {"市统计局": ["A", "B"], "市水务局": ["B"]}
+
+
 def test_home_flags_an_overdue_election(tree, client_for):
     Term.objects.create(organization=tree.committee_a, started_on=_years_ago(6))
     response = client_for("inspector_a").get(reverse("portal:home"))
@@ -157,8 +158,9 @@ def test_home_costs_the_same_queries_for_one_unit_or_many(
         )
         make_member(branch, f"U{i}-0001")
     client = client_for("inspector_city")
-    # 1 session, 2 user, 3 units with counts, 4 top organizations with counts and current term.
-    with django_assert_num_queries(4):
+    # 1 session, 2 user, 3 units with counts, 4 top organizations with counts and current term,
+    # 5 their joint units (prefetch).
+    with django_assert_num_queries(5):
         response = client.get(reverse("portal:home"))
     assert len(response.context["units"]) == 10
 

@@ -21,7 +21,9 @@ def test_staff_and_city_inspector_see_everything(tree, staff, inspector_city):
 def test_secretary_sees_own_subtree_only(tree, secretary_a, secretary_b):
     assert codes(visible_organizations(secretary_a)) == {"A-1", "A-1-1"}
     assert set(visible_members(secretary_a).values_list("member_no", flat=True)) == {
-        "A0001", "A0002", "A0003"
+        "A0001",
+        "A0002",
+        "A0003",
     }
     assert set(visible_units(secretary_a).values_list("name", flat=True)) == {"市统计局"}
     assert codes(visible_organizations(secretary_b)) == {"B-1"}
@@ -58,8 +60,9 @@ def test_inactive_or_unscoped_users_see_nothing(tree, role):
     user = User.objects.create(username="x", role=Role.INSPECTOR)
     assert not visible_organizations(user).exists()
     if role == Role.SECRETARY:
-        user = User.objects.create(username="y", role=role, organization=tree.branch_a,
-                                   is_active=False)
+        user = User.objects.create(
+            username="y", role=role, organization=tree.branch_a, is_active=False
+        )
     else:
         user.is_active = False
     assert not visible_organizations(user).exists()

@@ -18,7 +18,10 @@ def _raises_integrity(fn):
 def test_db_refuses_a_party_group_outside_a_branch(tree):
     _raises_integrity(
         lambda: Organization.objects.create(
-            code="X", name="x", kind=OrganizationKind.GROUP, unit=tree.unit_a,
+            code="X",
+            name="x",
+            kind=OrganizationKind.GROUP,
+            unit=tree.unit_a,
             parent=tree.committee_a,
         )
     )
@@ -36,7 +39,10 @@ def test_db_refuses_a_group_without_parent_and_a_general_branch_under_a_branch(t
     )
     _raises_integrity(
         lambda: Organization.objects.create(
-            code="Z", name="z", kind=OrganizationKind.GENERAL_BRANCH, unit=tree.unit_a,
+            code="Z",
+            name="z",
+            kind=OrganizationKind.GENERAL_BRANCH,
+            unit=tree.unit_a,
             parent=tree.branch_a,
         )
     )
@@ -66,24 +72,33 @@ def test_member_belongs_to_exactly_one_branch(tree):
     )
     _raises_integrity(
         lambda: Member.objects.create(  # no branch at all
-            member_no="X4", name="x", sex="male", birth_date=datetime.date(1990, 1, 1),
-            joined_on=datetime.date(2015, 1, 1), education="bachelor",
+            member_no="X4",
+            name="x",
+            sex="male",
+            birth_date=datetime.date(1990, 1, 1),
+            joined_on=datetime.date(2015, 1, 1),
+            education="bachelor",
         )
     )
 
 
 def test_check_constraints_on_member_dates_and_choices(tree):
     _raises_integrity(
-        lambda: make_member(tree.branch_a, "X5", birth_date=datetime.date(2000, 1, 1),
-                            joined_on=datetime.date(1999, 1, 1))
+        lambda: make_member(
+            tree.branch_a,
+            "X5",
+            birth_date=datetime.date(2000, 1, 1),
+            joined_on=datetime.date(1999, 1, 1),
+        )
     )
     _raises_integrity(lambda: make_member(tree.branch_a, "X6", status="expelled"))
     _raises_integrity(lambda: make_member(tree.branch_a, "A0001"))  # member number is unique
 
 
 def test_model_validation_explains_in_the_users_language(tree):
-    org = Organization(code="Q", name="q", kind=OrganizationKind.GROUP, unit=tree.unit_a,
-                       parent=tree.committee_a)
+    org = Organization(
+        code="Q", name="q", kind=OrganizationKind.GROUP, unit=tree.unit_a, parent=tree.committee_a
+    )
     with pytest.raises(ValidationError) as exc:
         org.full_clean()
     assert "党支部" in str(exc.value.message_dict["parent"]) or "Party branch" in str(
@@ -101,7 +116,9 @@ def test_moving_an_organization_carries_its_subtree(tree):
     assert tree.group_a.path == f"{new_parent.path}{tree.branch_a.pk:07d}/{tree.group_a.pk:07d}/"
     assert tree.group_a.depth == 2
     assert set(Organization.objects.subtree_of(new_parent)) == {
-        new_parent, tree.branch_a, tree.group_a
+        new_parent,
+        tree.branch_a,
+        tree.group_a,
     }
 
 
@@ -118,7 +135,9 @@ def test_term_due_date_uses_kind_default_and_approved_change(tree):
     assert committee_term.length_years == 5
     assert committee_term.due_on == datetime.date(2026, 3, 31)
     branch_term = Term.objects.create(
-        organization=tree.branch_a, started_on=datetime.date(2023, 8, 31), extension_months=6,
+        organization=tree.branch_a,
+        started_on=datetime.date(2023, 8, 31),
+        extension_months=6,
         extension_approval="统计局机关党委〔2026〕3号",
     )
     assert branch_term.due_on == datetime.date(2027, 2, 28)  # 3 years + 6 months, clamped
@@ -127,7 +146,9 @@ def test_term_due_date_uses_kind_default_and_approved_change(tree):
 def test_one_current_term_and_at_most_a_year_of_change(tree):
     Term.objects.create(organization=tree.branch_a, started_on=datetime.date(2023, 1, 1))
     _raises_integrity(
-        lambda: Term.objects.create(organization=tree.branch_a, started_on=datetime.date(2024, 1, 1))
+        lambda: Term.objects.create(
+            organization=tree.branch_a, started_on=datetime.date(2024, 1, 1)
+        )
     )
     _raises_integrity(
         lambda: Term.objects.create(
