@@ -1,5 +1,6 @@
 """Demo data for the portal: a municipal organ tree with realistic Chinese units, party
-organizations, terms, members and one demo account per role.
+organizations, terms, members, one demo account per role, and the organizational life of the
+last months (activity records with their attendance).
 
 Plain functions and one builder; the `seed_demo` management command only parses options and
 prints. Everything is deterministic: the same seed on the same day gives the same data (dates are
@@ -9,7 +10,9 @@ change what the earlier steps produce.
 
 Speed: rows are built in memory and written with `bulk_create` / `bulk_update` in batches, inside
 one transaction; no per-row save and no per-row query. `bulk_create` skips `Organization.save()`
-and `Term.save()`, so the tree path, depth and the term due date are computed here.
+and `Term.save()`, so the tree path, depth and the term due date are computed here. Attendance
+(about a million rows at city scale over three years) is written as plain tuples, with COPY on
+PostgreSQL and `executemany` elsewhere: building a model instance per row would triple the time.
 
 Extending: add a `build_<thing>()` method to `DemoBuilder`, call it from `build()` and read what
 the earlier steps left on the builder: `units`, `organizations`, `branches`, `branch_members`
@@ -19,23 +22,33 @@ the earlier steps left on the builder: `units`, `organizations`, `branches`, `br
 from __future__ import annotations
 
 import datetime
+import io
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
+from django.db.models import Case, Value, When
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Role, User
 
+from .compliance import COMMITTEE_MIN_SIZE, compute_compliance
 from .dates import add_months
 from .models import (
     COLLEGE_OR_ABOVE,
+    COMMITTEE_DUTIES,
+    ActivityRecord,
+    ActivityType,
+    Attachment,
+    Attendance,
+    AttendanceStatus,
+    ComplianceRule,
     HostType,
     Member,
     MemberStatus,
@@ -46,11 +59,14 @@ from .models import (
     Unit,
     years_ago,
 )
+from .periods import MONTHS_IN, Period
 
 DEFAULT_SEED = 71  # 七一
 DEMO_PASSWORD = "Demo-2026-jiguan"
 DEMO_EMAIL_DOMAIN = "demo.invalid"  # marks the accounts this module created, for --flush
 BATCH = 1000
+ROW_BATCH = 5000  # attendance rows per COPY / executemany
+ACTIVITY_MONTHS = 24  # organizational life: this many full months back, plus this month so far
 CITY = "江城"  # the fictional city, only where a real name needs one
 
 K = OrganizationKind
@@ -440,6 +456,244 @@ MALE_SHARE = {
 }
 
 
+# --------------------------------------------------------------------------------------------
+# Organizational life: topics, places and minutes, by activity type code
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Topic:
+    text: str  # "{year}" becomes the year reviewed (年度组织生活会)
+    months: tuple[int, ...] = ()  # only in these months (seasonal); () any month
+    start: datetime.date | None = None  # only from / until these days (plenums, campaigns)
+    end: datetime.date | None = None
+    place: str = ""  # where it happens, when not in the branch's own meeting room
+
+    def fits(self, day: datetime.date) -> bool:
+        return (
+            (not self.months or day.month in self.months)
+            and (self.start is None or self.start <= day)
+            and (self.end is None or day <= self.end)
+        )
+
+
+_D = datetime.date
+_PLENUM_3 = _D(2024, 7, 20)  # 二十届三中全会 closed on 18 July 2024
+_PLENUM_4 = _D(2025, 10, 25)  # 二十届四中全会 closed on 23 October 2025
+_PLENUM_4_STUDIED = _D(2026, 9, 30)  # a topic of its own for about a year
+_DISCIPLINE = (_D(2024, 4, 1), _D(2024, 7, 31))  # 党纪学习教育
+_EIGHT_RULES = (_D(2025, 3, 15), _D(2025, 7, 31))  # 深入贯彻中央八项规定精神学习教育
+_COMMUNITY = "社区党群服务中心"
+
+LECTURE_SUBJECTS = [
+    "坚定理想信念，筑牢信仰之基",
+    "以党的创新理论武装头脑、指导实践",
+    "弘扬伟大建党精神，赓续红色血脉",
+    "严守政治纪律和政治规矩",
+    "树立和践行正确政绩观",
+    "践行全心全意为人民服务的根本宗旨",
+    "深刻领悟“两个确立”的决定性意义",
+    "从党史中汲取奋进力量",
+    "以高质量党建引领高质量发展",
+    "锤炼过硬作风，勇于担当作为",
+    "守住廉洁底线，永葆清正本色",
+]
+
+TOPICS: dict[str, list[Topic]] = {
+    "general_meeting": [
+        Topic("讨论接收预备党员"),
+        Topic("讨论预备党员转正"),
+        Topic("讨论确定发展对象"),
+        Topic("学习传达上级会议精神，部署下阶段工作"),
+        Topic("通报党费收缴情况"),
+        Topic("通报支部季度工作情况"),
+        Topic("审议支部年度工作计划", months=(1, 2, 3)),
+        Topic("推荐评选优秀共产党员", months=(5, 6)),
+        Topic("通报上半年支部工作情况", months=(6, 7)),
+        Topic("总结支部年度工作，部署来年任务", months=(11, 12)),
+    ],
+    "committee_meeting": [
+        Topic("研究本月党建工作安排"),
+        Topic("研究部署本月主题党日活动"),
+        Topic("研究发展党员工作"),
+        Topic("研究党费收缴和使用情况"),
+        Topic("分析党员思想状况"),
+        Topic("研究“三会一课”落实情况"),
+        Topic("传达学习上级党组织文件精神"),
+        Topic("研究制定支部年度工作计划", months=(1, 2)),
+        Topic("研究困难党员帮扶慰问工作", months=(1, 2, 12)),
+        Topic("研究推荐优秀共产党员人选", months=(5, 6)),
+        Topic("研究年度组织生活会筹备工作", months=(11, 12, 1)),
+        Topic("研究民主评议党员工作方案", months=(12, 1)),
+    ],
+    "group_meeting": [
+        Topic("集中学习党的创新理论"),
+        Topic("交流学习心得体会"),
+        Topic("开展谈心谈话"),
+        Topic("学习上级文件精神"),
+        Topic("学习《中国共产党章程》"),
+        Topic("收集党员群众意见建议"),
+        Topic("讨论本组党员思想和工作情况"),
+        Topic("学习身边先进典型事迹"),
+        Topic("学习贯彻党的二十届三中全会精神", start=_PLENUM_3, end=_PLENUM_4),
+        Topic("学习贯彻党的二十届四中全会精神", start=_PLENUM_4, end=_PLENUM_4_STUDIED),
+    ],
+    "party_lecture": [
+        *(Topic(f"书记讲党课：{s}") for s in LECTURE_SUBJECTS),
+        *(Topic(f"专题党课：{s}") for s in LECTURE_SUBJECTS[:6]),
+        Topic("警示教育党课：以案为鉴、以案促改"),
+        Topic("党员讲党课：立足岗位作贡献"),
+        Topic("“七一”专题党课：弘扬伟大建党精神", months=(6, 7)),
+        Topic("专题党课：学习贯彻党的二十届三中全会精神", start=_PLENUM_3, end=_D(2025, 6, 30)),
+        Topic("党纪学习教育专题党课：知纪明纪守纪", start=_DISCIPLINE[0], end=_DISCIPLINE[1]),
+        Topic("专题党课：深入贯彻中央八项规定精神", start=_EIGHT_RULES[0], end=_EIGHT_RULES[1]),
+        Topic("专题党课：学习贯彻党的二十届四中全会精神", start=_PLENUM_4, end=_PLENUM_4_STUDIED),
+    ],
+    "theme_day": [
+        Topic("学习贯彻习近平新时代中国特色社会主义思想"),
+        Topic("重温入党誓词，牢记初心使命"),
+        Topic("走进社区开展志愿服务", place=_COMMUNITY),
+        Topic("参观廉政教育基地，接受警示教育", place="市廉政教育基地"),
+        Topic("开展“我为群众办实事”实践活动"),
+        Topic("观看红色教育影片并交流观后感"),
+        Topic("与结对社区开展联学共建", place=_COMMUNITY),
+        Topic("开展文明城市创建志愿服务", place="城区文明劝导岗"),
+        Topic("学习身边榜样先进事迹"),
+        Topic("开展“党员亮身份、岗位作贡献”活动"),
+        Topic("开展垃圾分类宣传志愿服务", place=_COMMUNITY),
+        Topic("参观革命历史纪念馆，传承红色基因", place="市革命历史纪念馆"),
+        Topic("新春走访慰问困难党员和老党员", months=(1, 2), place="困难党员和老党员家中"),
+        Topic("开展学雷锋志愿服务活动", months=(3,), place=_COMMUNITY),
+        Topic("学习贯彻全国两会精神", months=(3, 4)),
+        Topic("清明祭扫烈士陵园，缅怀革命先烈", months=(4,), place="市烈士陵园"),
+        Topic("开展全民国家安全教育日主题学习", months=(4,)),
+        Topic("传承五四精神，青年党员座谈交流", months=(5,)),
+        Topic("庆祝建党节，重温入党誓词", months=(6, 7)),
+        Topic("“七一”走访慰问老党员", months=(6, 7), place="老党员家中"),
+        Topic("“八一”走访慰问退役军人党员", months=(7, 8), place="退役军人党员家中"),
+        Topic("开展全民国防教育日主题活动", months=(9,)),
+        Topic("喜迎国庆，学习新中国史", months=(9, 10)),
+        Topic("冬季消防安全宣传志愿服务", months=(11,), place=_COMMUNITY),
+        Topic("开展国家宪法日学习宣传活动", months=(12,)),
+        Topic("开展国家公祭日悼念活动", months=(12,)),
+        Topic("学习贯彻党的二十大精神", end=_D(2024, 6, 30)),
+        Topic(
+            "开展学习贯彻习近平新时代中国特色社会主义思想主题教育集中学习",
+            start=_D(2023, 4, 1),
+            end=_D(2024, 1, 31),
+        ),
+        Topic(
+            "党纪学习教育：逐章学习《中国共产党纪律处分条例》",
+            start=_DISCIPLINE[0],
+            end=_DISCIPLINE[1],
+        ),
+        Topic("学习贯彻党的二十届三中全会精神", start=_PLENUM_3, end=_PLENUM_4),
+        Topic(
+            "深入贯彻中央八项规定精神学习教育集中学习",
+            start=_EIGHT_RULES[0],
+            end=_EIGHT_RULES[1],
+        ),
+        Topic(
+            "开展纪念中国人民抗日战争暨世界反法西斯战争胜利80周年主题活动",
+            start=_D(2025, 8, 1),
+            end=_D(2025, 9, 30),
+        ),
+        Topic("学习贯彻党的二十届四中全会精神", start=_PLENUM_4, end=_PLENUM_4_STUDIED),
+    ],
+    # Held around the turn of the year; the topic names the year reviewed.
+    "life_meeting": [
+        Topic("{year}年度专题组织生活会"),
+        Topic("{year}年度组织生活会：对照检查，开展批评和自我批评"),
+    ],
+    "democratic_appraisal": [Topic("{year}年度民主评议党员")],
+}
+
+# Short minutes: {chair} the secretary, {expected}/{present} the headcount, {leave} who was not
+# there, {topic} and {subject} (a lecture's subject), {speaker}.
+MINUTES: dict[str, str] = {
+    "general_meeting": (
+        "{chair}主持会议，应到党员{expected}名，实到{present}名{leave}。"
+        "会议{topic}，与会党员进行了认真讨论。"
+    ),
+    "committee_meeting": (
+        "{chair}主持，应到支委{expected}名，实到{present}名{leave}。"
+        "会议{topic}，明确了责任分工和时间节点。"
+    ),
+    "group_meeting": (
+        "{chair}主持，应到{expected}人，实到{present}人{leave}。"
+        "{topic}，大家结合本职工作作了交流发言。"
+    ),
+    "party_lecture": (
+        "{speaker}以“{subject}”为题讲授党课，应到{expected}人，实到{present}人{leave}。"
+        "党员们认真聆听，并结合工作实际交流了学习体会。"
+    ),
+    "theme_day": (
+        "支部组织党员{topic}，应到{expected}人，实到{present}人{leave}。活动结束后党员们交流了感想。"
+    ),
+    "life_meeting": (
+        "{chair}代表支委会作对照检查，党员逐一发言，开展批评和自我批评。应到{expected}人，"
+        "实到{present}人{leave}。会后形成问题清单，明确整改措施和时限。"
+    ),
+    "democratic_appraisal": (
+        "采取个人自评、党员互评、民主测评的方式进行，应到{expected}人，实到{present}人{leave}。"
+        "评议结果已报上级党组织。"
+    ),
+}
+MINUTES_OTHER = "应到{expected}人，实到{present}人{leave}。"
+NO_QUORUM_NOTE = "实到人数未过半数，会议不作决定，另行召开。"
+LECTURE_SPEAKERS = {
+    "书记讲党课": ["{chair}"],
+    "专题党课": ["{chair}", "单位党委书记", "市委党校教师", "支部副书记"],
+    "警示教育党课": ["驻局纪检监察组负责同志", "{chair}"],
+    "党员讲党课": ["优秀党员代表"],
+}
+
+MEETING_ROOMS: dict[str, list[str]] = {
+    "organ": ["机关三楼会议室", "党员活动室", "二楼小会议室", "五楼会议室", "党建活动室"],
+    "hospital": ["行政楼三楼会议室", "门诊楼六楼会议室", "科室示教室", "党员活动室"],
+    "school": ["行政楼会议室", "学校党员活动室", "图书馆报告厅"],
+    "power": ["公司三楼会议室", "党建活动中心", "调度楼会议室"],
+    "enterprise": ["公司三楼会议室", "党建活动中心", "项目部会议室"],
+    "police": ["指挥中心会议室", "党员活动室", "警营文化室"],
+    "institution": ["二楼会议室", "党员活动室", "综合楼会议室"],
+}
+RETIREE_ROOMS = ["老干部活动中心", "老年活动室", "党员之家"]
+
+# When in its period an activity is usually held (by type code; other types: any weekday).
+DATE_STYLE = {
+    "theme_day": "fixed",  # a fixed day of the month (每月相对固定一天)
+    "committee_meeting": "early",  # early in the month, to plan it
+    "life_meeting": "year_turn",  # reviewing the year: in January-February or in December
+    "democratic_appraisal": "year_turn",
+}
+YEAR_TURN_WEIGHTS = [30, 22, 6, 2, 1, 1, 1, 1, 1, 2, 9, 24]
+THEME_DAYS = [1, 5, 8, 10, 12, 15, 18, 20, 25, 28]
+# Often held the same day as another activity: (that type's code, how often).
+ALONGSIDE = {
+    "party_lecture": ("general_meeting", 0.35),
+    "democratic_appraisal": ("life_meeting", 0.6),
+}
+# How often an organization holds one more than it owes in a period.
+EXTRA = {"theme_day": 0.06, "party_lecture": 0.12, "group_meeting": 0.03}
+NO_QUORUM = 0.03  # committee meetings that fall short of a quorum (then 60% are held again)
+FILED_AT = datetime.time(20, 0)  # secretaries file in the evening
+# No meetings on public holidays: New Year's Day, 1-5 May, 1-7 October, and the Spring Festival
+# (the official week; 2027 and 2028 approximate).
+FIXED_HOLIDAYS = {(1, 1)} | {(5, d) for d in range(1, 6)} | {(10, d) for d in range(1, 8)}
+SPRING_FESTIVAL = {
+    y: (_D(y, m1, d1), _D(y, m2, d2))
+    for y, m1, d1, m2, d2 in [
+        (2022, 1, 31, 2, 6),
+        (2023, 1, 21, 1, 27),
+        (2024, 2, 10, 2, 17),
+        (2025, 1, 28, 2, 4),
+        (2026, 2, 15, 2, 23),
+        (2027, 2, 5, 2, 11),
+        (2028, 1, 25, 1, 31),
+    ]
+}
+
+
 def chinese_number(n: int) -> str:
     """1..99 in Chinese numerals: 1 -> 一, 10 -> 十, 12 -> 十二, 40 -> 四十, 45 -> 四十五."""
     digits = "零一二三四五六七八九"
@@ -521,9 +775,16 @@ class DemoResult:
 class DemoBuilder:
     """Builds the demo data set step by step. `build()` runs every step in one transaction."""
 
-    def __init__(self, scale: str | Scale = "small", seed: int = DEFAULT_SEED, today=None) -> None:
+    def __init__(
+        self,
+        scale: str | Scale = "small",
+        seed: int = DEFAULT_SEED,
+        today=None,
+        activity_months: int = ACTIVITY_MONTHS,
+    ) -> None:
         self.scale = SCALES[scale] if isinstance(scale, str) else scale
         self.seed = seed
+        self.activity_months = max(0, activity_months)
         self.today: datetime.date = today or timezone.localdate()
         self.units: list[Unit] = []
         self.specs: dict[int, UnitSpec] = {}  # unit pk -> spec
@@ -536,6 +797,8 @@ class DemoBuilder:
         self.members: list[Member] = []
         self.terms: list[Term] = []
         self.accounts: list[DemoAccount] = []
+        self.activity_records: list[ActivityRecord] = []
+        self.attendance_count = 0
         self._codes: Counter[int] = Counter()
 
     def rng_for(self, step: str) -> random.Random:
@@ -552,6 +815,7 @@ class DemoBuilder:
             self.build_members()
             self.build_terms()
             self.build_users()
+            self.build_activity_records()  # after the accounts: the secretaries file them
         return DemoResult(self.scale.name, self.seed, self.counts(), self.accounts)
 
     def counts(self) -> dict[str, int]:
@@ -575,6 +839,9 @@ class DemoBuilder:
                 for t in self.terms
             ),
             "users": len(self.accounts),
+            "activity_months": self.activity_months,
+            "activity_records": len(self.activity_records),
+            "attendance": self.attendance_count,
         }
 
     # ---- units ----------------------------------------------------------------------------
@@ -1104,6 +1371,350 @@ class DemoBuilder:
         self.terms = terms
         return terms
 
+    # ---- organizational life: activity records and attendance ---------------------------------
+
+    def build_activity_records(self) -> list[ActivityRecord]:
+        """What the organizations held over the last `activity_months` full months and this
+        month so far, with who attended.
+
+        Driven by the ComplianceRule rows (the migration seeds them; staff may change them):
+        for every rule in force, every period of the window and every organization that owes
+        it, each owed activity is held with the organization's diligence. Most branches are
+        near-perfect, some patchy, a handful chronically behind; a group follows its branch.
+        Sometimes an organization holds one more than it owes (two theme days in a month); a
+        few committee meetings fall short of a quorum (then most are held again that month).
+        Nothing is dated after today, before the window or before the organization's founding
+        (a period counts only for an organization founded by its first day). Records of the
+        window's first quarter and year that would fall before it are simply not there: as if
+        the portal went live then.
+        """
+        if not self.activity_months:
+            return []
+        rng = self.rng_for("activity_records")
+        today = self.today
+        window_start = add_months(today.replace(day=1), -self.activity_months)
+        rules = sorted(
+            ComplianceRule.objects.select_related("activity_type"),
+            # finer periods first: a quarterly rule of a type counts what a monthly one produced
+            key=lambda r: (
+                MONTHS_IN[r.period],
+                r.activity_type.sort_order,
+                r.activity_type_id,
+                r.active_from,
+                r.pk,
+            ),
+        )
+        self._types_by_code = {r.activity_type.code: r.activity_type for r in rules}
+        lives = self._lives(rng)
+        taken: dict[tuple[int, int], set[datetime.date]] = defaultdict(set)
+        drafts: list[tuple[datetime.date, _Life, ActivityType, bool]] = []
+        for rule in rules:
+            activity_type = rule.activity_type
+            kinds = set(rule.organization_kinds) & set(activity_type.organization_kinds)
+            for period in _periods(rule.period, window_start, today):
+                if rule.active_from > period.start or (
+                    rule.active_to is not None and rule.active_to < period.start
+                ):
+                    continue
+                for life in lives:
+                    org = life.plan.obj
+                    if org.kind not in kinds:
+                        continue
+                    if org.founded_on is not None and org.founded_on > period.start:
+                        continue
+                    if activity_type.committee_only and len(life.committee) < COMMITTEE_MIN_SIZE:
+                        continue
+                    dates = taken[(org.pk, activity_type.pk)]
+                    owed = rule.minimum_count - sum(d in period for d in dates)
+                    if owed <= 0:
+                        continue
+                    p = life.diligence if period.kind == "month" else (1 + life.diligence) / 2
+                    n = sum(rng.random() < p for _ in range(owed))
+                    if n == owed and rng.random() < EXTRA.get(activity_type.code, 0):
+                        n += 1
+                    for _ in range(n):
+                        self._draft(rng, drafts, taken, life, activity_type, period, window_start)
+        drafts.sort(key=lambda d: (d[0], d[1].order, d[2].sort_order, d[2].pk))
+        records, attendance = self._records(rng, drafts)
+        ActivityRecord.objects.bulk_create(records, batch_size=BATCH)
+        rows = [
+            (record.pk, member.pk, status)
+            for record, present in zip(records, attendance, strict=True)
+            for member, status in present
+        ]
+        self.attendance_count = insert_rows(Attendance, ["record", "member", "status"], rows)
+        self._stamp_filed_at(rng, records)
+        self.activity_records = records
+        return records
+
+    def _lives(self, rng: random.Random) -> list[_Life]:
+        """Per organization: how diligent it is, who is expected, where it meets, who files."""
+        demo = {id(p) for p in self._demo_branch_plans()}
+        branch_plans = [p for p in self.plans if p.kind == K.BRANCH]
+        order = list(branch_plans)
+        rng.shuffle(order)
+        n_behind = max(2, round(len(order) * 0.06))
+        n_patchy = round(len(order) * 0.15)
+        tier: dict[int, str] = {}
+        for plan in [p for p in order if id(p) not in demo][:n_behind]:
+            tier[id(plan)] = "behind"
+        for plan in [p for p in order if id(p) not in tier][:n_patchy]:
+            tier[id(plan)] = "patchy"
+        secretaries = {
+            u.organization_id: u
+            for u in User.objects.filter(
+                role=Role.SECRETARY, organization_id__in=[p.obj.pk for p in branch_plans]
+            )
+        }
+        by_group: dict[int, list[Member]] = defaultdict(list)
+        for m in self.members:
+            if m.group_id:
+                by_group[m.group_id].append(m)
+        lives: dict[int, _Life] = {}
+        for order_no, plan in enumerate(self.plans):
+            org = plan.obj
+            if plan.kind == K.BRANCH:
+                behind = tier.get(id(plan))
+                if behind == "behind":
+                    diligence = rng.uniform(0.5, 0.68)
+                elif behind == "patchy":
+                    diligence = rng.uniform(0.8, 0.92)
+                else:
+                    diligence = rng.uniform(0.94, 1.0)
+                members = self.branch_members.get(org.pk, [])
+                if plan.retired:
+                    rooms = RETIREE_ROOMS
+                else:
+                    category = POSITION_CATEGORY.get(plan.spec.category, plan.spec.category)
+                    rooms = MEETING_ROOMS.get(category, MEETING_ROOMS["organ"])
+                secretary = org.secretary
+                deputy = next((m for m in members if m.duty == PartyDuty.DEPUTY_SECRETARY), None)
+                chair = (
+                    f"支部书记{secretary.name}"
+                    if secretary is not None
+                    else f"支部副书记{deputy.name}"
+                    if deputy is not None
+                    else "支部委员"
+                )
+                presence = 0.8 if plan.retired else 0.93
+                if behind == "behind":
+                    presence -= 0.06
+                lives[id(plan)] = _Life(
+                    plan=plan,
+                    order=order_no,
+                    diligence=diligence,
+                    members=members,
+                    committee=[m for m in members if m.duty in COMMITTEE_DUTIES],
+                    rooms=rooms,
+                    room=rng.choice(rooms),
+                    theme_day=rng.choice(THEME_DAYS),
+                    chair=chair,
+                    presence=presence,
+                    filed_by=secretaries.get(org.pk),
+                )
+            elif plan.kind == K.GROUP and id(plan.parent) in lives:
+                branch = lives[id(plan.parent)]
+                members = by_group.get(org.pk, [])
+                leader = next((m for m in members if m.duty == PartyDuty.GROUP_LEADER), None)
+                lives[id(plan)] = _Life(
+                    plan=plan,
+                    order=order_no,
+                    diligence=min(1.0, max(0.4, branch.diligence + rng.uniform(-0.05, 0.03))),
+                    members=members,
+                    committee=[],
+                    rooms=branch.rooms,
+                    room=branch.room,
+                    theme_day=branch.theme_day,
+                    chair=f"党小组长{leader.name}" if leader is not None else "党小组长",
+                    presence=branch.presence,
+                    filed_by=branch.filed_by,
+                )
+            else:  # committees, general branches: only if staff give them a rule
+                lives[id(plan)] = _Life(
+                    plan=plan,
+                    order=order_no,
+                    diligence=0.95,
+                    members=[],
+                    committee=[],
+                    rooms=MEETING_ROOMS["organ"],
+                    room=MEETING_ROOMS["organ"][0],
+                    theme_day=15,
+                    chair="党组织书记",
+                    presence=0.93,
+                    filed_by=None,
+                )
+        return list(lives.values())
+
+    def _draft(self, rng, drafts, taken, life, activity_type, period, window_start) -> None:
+        day = self._activity_day(rng, life, activity_type, period, taken, period.start)
+        if day is None or day < window_start or day > self.today:
+            return  # before the window, or not held yet
+        taken[(life.plan.obj.pk, activity_type.pk)].add(day)
+        no_quorum = activity_type.committee_only and rng.random() < NO_QUORUM
+        drafts.append((day, life, activity_type, no_quorum))
+        if no_quorum and rng.random() < 0.6:  # held again later in the period, with a quorum
+            lo = day + datetime.timedelta(days=3)
+            again = self._activity_day(rng, life, activity_type, period, taken, lo, "any")
+            if again is not None and again <= self.today:
+                taken[(life.plan.obj.pk, activity_type.pk)].add(again)
+                drafts.append((again, life, activity_type, False))
+
+    def _activity_day(
+        self, rng, life, activity_type, period, taken, lo, style=None
+    ) -> datetime.date | None:
+        """A working day in [lo, period end] free for this organization and type, or None."""
+        hi = period.end
+        if lo > hi:
+            return None
+        org_pk = life.plan.obj.pk
+        used = taken[(org_pk, activity_type.pk)]
+        style = style or DATE_STYLE.get(activity_type.code, "any")
+        day = None
+        partner = ALONGSIDE.get(activity_type.code)
+        if partner and rng.random() < partner[1] and partner[0] in self._types_by_code:
+            other = taken[(org_pk, self._types_by_code[partner[0]].pk)]
+            same = sorted(d for d in other if lo <= d <= hi and d not in used)
+            if same:
+                return rng.choice(same)
+        if style == "fixed" and period.kind == "month" and rng.random() < 0.85:
+            # its fixed day, or the nearest working day (after it, unless the month ends)
+            fixed = period.start.replace(day=min(life.theme_day, period.end.day))
+            for step in (0, 1, 2, 3, -1, -2, -3, 4, 5, 6, 7, -4, -5, -6, -7):
+                day = fixed + datetime.timedelta(days=step)
+                if lo <= day <= hi and day not in used and not _day_off(day):
+                    return day
+        for _attempt in range(20):
+            if style == "early" and period.kind == "month" and rng.random() < 0.75:
+                day = period.start + datetime.timedelta(days=rng.randint(0, 11))
+            elif style == "year_turn" and period.kind == "year":
+                month = rng.choices(range(1, 13), weights=YEAR_TURN_WEIGHTS)[0]
+                first = period.start.replace(month=month)
+                length = (add_months(first, 1) - first).days
+                day = first + datetime.timedelta(days=rng.randint(0, length - 1))
+            else:
+                day = lo + datetime.timedelta(days=rng.randint(0, (hi - lo).days))
+            if lo <= day <= hi and day not in used and not _day_off(day):
+                return day
+        return None
+
+    def _records(self, rng, drafts) -> tuple[list[ActivityRecord], list[list[tuple[Member, str]]]]:
+        """The records in date order, and who attended each (the counts are theirs)."""
+        present_, excused_, absent_ = (
+            AttendanceStatus.PRESENT.value,
+            AttendanceStatus.EXCUSED.value,
+            AttendanceStatus.ABSENT.value,
+        )
+        records: list[ActivityRecord] = []
+        attendance: list[list[tuple[Member, str]]] = []
+        last_topic: dict[tuple[int, int], str] = {}
+        for day, life, activity_type, no_quorum in drafts:
+            if activity_type.committee_only:
+                expected = life.committee
+            else:
+                expected = [m for m in life.members if m.joined_on <= day]
+            if not expected and life.plan.kind in (K.BRANCH, K.GROUP):
+                continue  # nobody to hold it
+            if no_quorum:
+                k = len(expected) // 2  # at most half: no quorum
+                came = set(rng.sample(range(len(expected)), rng.randint(max(0, k - 1), k)))
+                statuses = [
+                    present_ if i in came else excused_ if rng.random() < 0.85 else absent_
+                    for i in range(len(expected))
+                ]
+            else:
+                statuses = []
+                for m in expected:
+                    # a first secretary in a village is mostly away, with leave
+                    p = 0.45 if m.first_secretary_village else life.presence
+                    r = rng.random()
+                    statuses.append(
+                        present_ if r < p else excused_ if r < p + (1 - p) * 0.75 else absent_
+                    )
+            present = statuses.count(present_)
+            excused = statuses.count(excused_)
+            absent = len(statuses) - present - excused
+            counts = not activity_type.committee_only or present * 2 > len(statuses)
+            topic, place = self._topic(rng, life, activity_type, day, last_topic)
+            leave = f"，请假{excused}人" if excused else ""
+            leave += f"，缺席{absent}人" if absent else ""
+            subject = topic.split("：", 1)[-1]
+            speakers = LECTURE_SPEAKERS.get(topic.split("：", 1)[0], ["{chair}"])
+            values = dict(
+                chair=life.chair,
+                expected=len(statuses),
+                present=present,
+                leave=leave,
+                topic=topic,
+                subject=subject,
+                speaker=rng.choice(speakers).format(chair=life.chair),
+            )
+            if counts:
+                content = MINUTES.get(activity_type.code, MINUTES_OTHER).format(**values)
+            else:
+                content = MINUTES_OTHER.format(**values) + NO_QUORUM_NOTE
+            records.append(
+                ActivityRecord(
+                    organization=life.plan.obj,
+                    activity_type=activity_type,
+                    type_name=activity_type.name,
+                    date=day,
+                    topic=topic[:200],
+                    place=place[:100],
+                    content=content,
+                    counts_for_compliance=counts,
+                    filed_by=life.filed_by,
+                    present_count=present,
+                    excused_count=excused,
+                    absent_count=absent,
+                )
+            )
+            attendance.append(list(zip(expected, statuses, strict=True)))
+        return records, attendance
+
+    @staticmethod
+    def _topic(rng, life, activity_type, day, last_topic) -> tuple[str, str]:
+        """A topic that fits the day (season, campaigns, plenums) and where it was held."""
+        fitting = [t for t in TOPICS.get(activity_type.code, []) if t.fits(day)]
+        if not fitting:
+            return activity_type.name, life.room
+        weights = [3 if (t.months or t.start or t.end) else 1 for t in fitting]
+        key = (life.plan.obj.pk, activity_type.pk)
+        topic = rng.choices(fitting, weights=weights)[0]
+        if topic.text == last_topic.get(key) and len(fitting) > 1:
+            topic = rng.choices(fitting, weights=weights)[0]
+        last_topic[key] = topic.text
+        text = topic.text
+        if "{year}" in text:  # the year reviewed: the last one when held in its first half
+            text = text.format(year=day.year - 1 if day.month <= 6 else day.year)
+        place = topic.place or (life.room if rng.random() < 0.8 else rng.choice(life.rooms))
+        return text, place
+
+    def _stamp_filed_at(self, rng: random.Random, records: list[ActivityRecord]) -> None:
+        """Filed the evening of the day (`filed_at` is auto_now_add: bulk_create overwrote it
+        with now). One UPDATE per month, a CASE over its days."""
+        if not records:
+            return
+        tz = timezone.get_default_timezone()
+        now = timezone.now()
+        stamps: dict[datetime.date, datetime.datetime] = {}
+        for day in sorted({r.date for r in records}):
+            evening = datetime.datetime.combine(day, FILED_AT, tzinfo=tz)
+            stamps[day] = min(evening + datetime.timedelta(minutes=rng.randint(-60, 120)), now)
+        by_month: dict[datetime.date, list[datetime.date]] = defaultdict(list)
+        for day in stamps:
+            by_month[day.replace(day=1)].append(day)
+        first_pk = min(r.pk for r in records)
+        for days in by_month.values():
+            stamp = Case(
+                *[When(date=d, then=Value(stamps[d])) for d in days],
+                output_field=models.DateTimeField(),
+            )
+            ActivityRecord.objects.filter(
+                pk__gte=first_pk, date__gte=days[0], date__lte=days[-1]
+            ).update(filed_at=stamp, updated_at=stamp)
+        for r in records:
+            r.filed_at = r.updated_at = stamps[r.date]
+
     # ---- demo accounts ------------------------------------------------------------------------
 
     def build_users(self) -> list[DemoAccount]:
@@ -1163,6 +1774,64 @@ class DemoBuilder:
         )
 
 
+@dataclass(eq=False)
+class _Life:
+    """What the activity step knows of one organization."""
+
+    plan: OrgPlan
+    order: int  # tree order, to sort a day's records
+    diligence: float  # chance of holding an owed activity (monthly; coarser ones more)
+    members: list[Member]  # expected at its activities (those who had joined by then)
+    committee: list[Member]  # expected at a committee meeting
+    rooms: list[str]
+    room: str  # where it usually meets
+    theme_day: int  # its fixed day of the month for 主题党日
+    chair: str
+    presence: float  # chance a member comes
+    filed_by: User | None
+
+
+def _periods(kind: str, first: datetime.date, last: datetime.date) -> Iterable[Period]:
+    """The periods of `kind` that overlap [first, last]."""
+    period = Period.containing(kind, first)
+    while period.start <= last:
+        yield period
+        period = Period(kind, add_months(period.start, period.months))
+
+
+def _day_off(day: datetime.date) -> bool:
+    """A weekend or a public holiday (New Year, Spring Festival, Labour Day, National Day)."""
+    if day.weekday() >= 5 or (day.month, day.day) in FIXED_HOLIDAYS:
+        return True
+    spring = SPRING_FESTIVAL.get(day.year)
+    return spring is not None and spring[0] <= day <= spring[1]
+
+
+def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], batch: int = ROW_BATCH) -> int:
+    """Write plain tuples into `model`'s table, `batch` rows at a time: COPY on PostgreSQL,
+    `executemany` elsewhere. No model instances, no conversion, no signals: for plain values
+    only (numbers, short text without tabs, backslashes or line breaks)."""
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+    insert_sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for chunk in chunked(rows, batch):
+            if connection.vendor == "postgresql" and hasattr(raw, "copy_expert"):  # psycopg2
+                text = "".join("\t".join(map(str, row)) + "\n" for row in chunk)
+                raw.copy_expert(copy_sql, io.StringIO(text))
+            elif connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
+                with raw.copy(copy_sql) as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(insert_sql, list(chunk))
+    return len(rows)
+
+
 def _split(items: list, parts: int) -> list[list]:
     sizes = allocate(len(items), [1] * parts)
     out, start = [], 0
@@ -1181,20 +1850,66 @@ def has_data() -> bool:
     return Unit.objects.exists()
 
 
-def build(scale: str = "small", seed: int = DEFAULT_SEED) -> DemoResult:
-    return DemoBuilder(scale, seed).build()
+def build(
+    scale: str = "small", seed: int = DEFAULT_SEED, activity_months: int = ACTIVITY_MONTHS
+) -> DemoResult:
+    return DemoBuilder(scale, seed, activity_months=activity_months).build()
+
+
+@dataclass
+class ComplianceSummary:
+    periods: list[Period]
+    owed: int
+    held: int
+    branches: int  # branches that owed anything
+    behind: list[tuple[int, float]]  # (branch pk, rate) below the threshold, worst first
+    threshold: float
+
+    @property
+    def rate(self) -> float | None:
+        return self.held / self.owed if self.owed else None
+
+
+def compliance_summary(
+    months: int = 12, today: datetime.date | None = None, threshold: float = 0.75
+) -> ComplianceSummary:
+    """What the compliance engine itself says of the last `months` full months, over every
+    organization: the share of what was owed that was held (sum held / sum owed; monthly rules,
+    since a month owes no quarterly or yearly one), and the branches below `threshold` over
+    those months. A group counts once: inside its branch's rolled-up 党小组会 line."""
+    today = today or timezone.localdate()
+    periods = [Period.containing("month", today).previous()]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    owed = held = 0
+    per_branch: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    organizations = Organization.objects.all()
+    for period in periods:
+        for result in compute_compliance(organizations, period, today=today).values():
+            if result.kind == K.GROUP:
+                continue
+            owed += result.owed
+            held += result.held
+            if result.kind == K.BRANCH:
+                per_branch[result.organization_id][0] += result.owed
+                per_branch[result.organization_id][1] += result.held
+    rates = {pk: h / o for pk, (o, h) in per_branch.items() if o}
+    behind = sorted(((pk, r) for pk, r in rates.items() if r < threshold), key=lambda x: x[1])
+    return ComplianceSummary(periods, owed, held, len(rates), behind, threshold)
 
 
 def flush() -> dict[str, int]:
-    """Delete every unit, organization, term and member (and their history rows), and the
+    """Delete every unit, organization, term and member (and their history rows), the
+    organizational life filed for them (activity records, attendance, attachments), and the
     accounts this module created.
 
-    Rows elsewhere that protect them (activity records, ...) are deleted first: they belong to
-    the organizations going away. Other accounts stay; any that pointed at a deleted
-    organization lose it (secretaries among them are deactivated: they have nothing to run).
+    Rows elsewhere that protect them are deleted first: they belong to the organizations going
+    away. Other accounts stay; any that pointed at a deleted organization lose it (secretaries
+    among them are deactivated: they have nothing to run).
     """
     deleted: dict[str, int] = {}
     with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
+        deleted.update(_flush_activity_records())
         deleted["users"] = (
             User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
             .delete()[1]
@@ -1220,6 +1935,22 @@ def flush() -> dict[str, int]:
         deleted["units"] = Unit.objects.all().delete()[1].get(Unit._meta.label, 0)
         Member.history.all().delete()
         Organization.history.all().delete()
+    return deleted
+
+
+def _flush_activity_records() -> dict[str, int]:
+    """Attendance and attachments in one DELETE each, then the records; their files go once the
+    transaction commits."""
+    storage = Attachment._meta.get_field("file").storage
+    names = [n for n in Attachment.objects.values_list("file", flat=True) if n]
+    deleted = {
+        "attendance": Attendance.objects.all().delete()[0],
+        "attachments": Attachment.objects.all().delete()[0],
+        "activity_records": ActivityRecord.objects.all().delete()[0],
+    }
+    ActivityRecord.history.all().delete()
+    if names:
+        transaction.on_commit(lambda: [storage.delete(n) for n in names])
     return deleted
 
 

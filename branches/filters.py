@@ -1,4 +1,4 @@
-"""FilterSets for units' organizations and members, shared by the API and the portal search.
+"""FilterSets for organizations, members and activity records, shared by the API and the portal.
 
 They only narrow a query set that is already scoped (`branches.selectors`); they never widen it.
 Foreign keys are filtered by plain ids (not ModelChoiceFilter): a ModelChoiceFilter validates the
@@ -8,6 +8,9 @@ outsider which ids exist outside their scope, and it costs a query per parameter
 
 from __future__ import annotations
 
+import datetime
+
+from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
@@ -16,7 +19,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Member, Organization, years_ago
+from .models import ActivityRecord, Member, Organization, years_ago
+from .periods import Period
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -104,3 +108,113 @@ class MemberSearchFilter(MemberFilter):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(member_no__iexact=value))
+
+
+# --- Activity records and compliance -----------------------------------------------------------
+
+
+class MonthField(forms.DateField):
+    """'2026-03' (what <input type="month"> sends) as the first day of that month."""
+
+    input_formats = ["%Y-%m"]
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
+class MonthFilter(filters.DateFilter):
+    field_class = MonthField
+
+    def filter(self, qs: QuerySet, value: datetime.date | None) -> QuerySet:
+        if value is None:
+            return qs
+        period = Period.month(value.year, value.month)
+        return qs.filter(
+            **{f"{self.field_name}__gte": period.start, f"{self.field_name}__lte": period.end}
+        )
+
+
+class ActivityRecordFilter(filters.FilterSet):
+    organization = filters.NumberFilter(
+        method="filter_organization",
+        label=_("Organization"),
+        help_text=_("Organization id: records of it and of everything under it."),
+    )
+    unit = IdFilter(field_name="organization__unit", label=_("Unit id"))
+    type = filters.CharFilter(
+        method="filter_type",
+        label=_("Activity type"),
+        help_text=_("Activity type id or code (e.g. theme_day)."),
+    )
+    date = filters.DateFromToRangeFilter(
+        label=_("Date"), help_text=_("date_after / date_before: first and last day, inclusive.")
+    )
+    month = MonthFilter(field_name="date", label=_("Month"), help_text=_("e.g. 2026-03"))
+    counts_for_compliance = filters.BooleanFilter(label=_("Counts for compliance"))
+
+    class Meta:
+        model = ActivityRecord
+        fields = ["organization", "unit", "type", "date", "month", "counts_for_compliance"]
+
+    def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(organization__path__startswith=_path_of(value))
+
+    def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if value.isdigit():
+            return queryset.filter(activity_type_id=int(value))
+        return queryset.filter(activity_type__code=value)
+
+
+class PeriodField(forms.CharField):
+    """A reporting period: 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)."""
+
+    def to_python(self, value) -> Period | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return Period.parse(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from exc
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{4}(-(\d{1,2}|[Qq][1-4]))?$", "example": "2026-Q1"}
+)
+class PeriodFilter(filters.Filter):
+    """Validated here; it does not narrow the organizations (the view computes that period)."""
+
+    field_class = PeriodField
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        return qs
+
+
+class ComplianceFilter(filters.FilterSet):
+    period = PeriodFilter(
+        required=True,
+        label=_("Period"),
+        help_text=_("2026-03 (month), 2026-Q1 (quarter) or 2026 (year)."),
+    )
+    organization = filters.NumberFilter(
+        method="filter_organization",
+        label=_("Organization"),
+        help_text=_("Organization id: it and everything under it."),
+    )
+    unit = filters.NumberFilter(
+        method="filter_unit",
+        label=_("Unit"),
+        help_text=_("Unit id: its organizations (a joint committee under each of its units)."),
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["period", "organization", "unit", "kind"]
+
+    def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(path__startswith=_path_of(value))
+
+    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        joint = Organization.joint_units.through.objects.filter(unit_id=value).values(
+            "organization_id"
+        )
+        return queryset.filter(Q(unit=value) | Q(pk__in=joint))

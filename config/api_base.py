@@ -25,7 +25,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from rest_framework import viewsets
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions, viewsets
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -59,3 +60,25 @@ class ScopedViewSetMixin:
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """List + retrieve over a scoped query set; every write method answers 405."""
+
+
+class WritesNotForInspectors(permissions.BasePermission):
+    """Inspectors read everything in their scope and write nothing (403 on every write).
+
+    Whether anybody else may write a given object is the service's decision
+    (e.g. `branches.services.can_write_for`), raised as PermissionDenied -> 403.
+    """
+
+    message = _("Inspectors may read but not change anything.")
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return not getattr(request.user, "is_read_only", False)
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Read and write over a scoped query set: an object outside the scope is a 404 for every
+    method; inspectors get 403 on writes; the serializer's save() calls the app's services."""
+
+    permission_classes = [permissions.IsAuthenticated, WritesNotForInspectors]

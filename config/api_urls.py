@@ -12,6 +12,9 @@ router = DefaultRouter()
 router.register("units", branches_api.UnitViewSet, basename="unit")
 router.register("organizations", branches_api.OrganizationViewSet, basename="organization")
 router.register("members", branches_api.MemberViewSet, basename="member")
+router.register("activity-types", branches_api.ActivityTypeViewSet, basename="activity-type")
+router.register("activity-records", branches_api.ActivityRecordViewSet, basename="activity-record")
+router.register("compliance", branches_api.ComplianceViewSet, basename="compliance")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -217,8 +217,8 @@ def test_blank_rows_are_ignored_and_numbering_follows_the_sheet(tree):
         RowError(
             5,
             header("member_no"),
-            f"Member number “{twin['member_no']}” appears more than once in the file "
-            "(first on row 4).",
+            # The user reads it in Chinese (zh-hans is the default language).
+            f"党员编号“{twin['member_no']}”在文件中重复出现（首次出现在第4行）。",
         )
     ]
     assert Member.objects.count() == 6

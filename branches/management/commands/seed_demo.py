@@ -1,6 +1,7 @@
-"""`manage.py seed_demo --scale small|city [--seed N] [--if-empty] [--flush]`.
+"""`manage.py seed_demo --scale small|city [--seed N] [--activity-months N] [--if-empty] [--flush]`.
 
-Thin: the data itself is built by `branches.demo`.
+Thin: the data itself is built by `branches.demo`. After building, it asks the compliance engine
+what the records add up to over the last twelve full months, so the figures can be trusted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from branches import demo
 class Command(BaseCommand):
     help = (
         "Fill the database with realistic demo data: units, party organizations, terms, "
-        "members, and one demo account per role."
+        "members, one demo account per role, and the organizational life of the last months."
     )
 
     def add_arguments(self, parser) -> None:
@@ -32,6 +33,16 @@ class Command(BaseCommand):
             default=demo.DEFAULT_SEED,
             help=_("Random seed: the same seed on the same day gives the same data."),
         )
+        parser.add_argument(
+            "--activity-months",
+            type=int,
+            default=demo.ACTIVITY_MONTHS,
+            metavar="N",
+            help=_(
+                "Activity records and attendance for the last N full months and this month so "
+                "far (0: none)."
+            ),
+        )
         group = parser.add_mutually_exclusive_group()
         group.add_argument(
             "--if-empty",
@@ -42,11 +53,23 @@ class Command(BaseCommand):
             "--flush",
             action="store_true",
             help=_(
-                "Delete all units, organizations, terms and members (and the demo accounts) first."
+                "Delete all units, organizations, terms, members and activity records (and the "
+                "demo accounts) first."
             ),
         )
 
-    def handle(self, *args, scale: str, seed: int, if_empty: bool, flush: bool, **options):
+    def handle(
+        self,
+        *args,
+        scale: str,
+        seed: int,
+        activity_months: int,
+        if_empty: bool,
+        flush: bool,
+        **options,
+    ):
+        if activity_months < 0:
+            raise CommandError(_("--activity-months cannot be negative."))
         if demo.has_data():
             if if_empty:
                 self.stdout.write(_("The database already holds units: no demo data added."))
@@ -55,8 +78,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     _(
                         "The database already holds units. Run with --flush to replace them "
-                        "with demo data (this deletes all units, organizations, terms and "
-                        "members), or with --if-empty to leave them."
+                        "with demo data (this deletes all units, organizations, terms, members "
+                        "and activity records), or with --if-empty to leave them."
                     )
                 )
         verbose = options["verbosity"] >= 1
@@ -67,15 +90,19 @@ class Command(BaseCommand):
                 self.stdout.write(
                     _(
                         "Deleted: %(units)d units, %(organizations)d organizations, "
-                        "%(members)d members."
+                        "%(members)d members, %(activity_records)d activity records."
                     )
                     % deleted
                 )
-        result = demo.build(scale, seed)
+        result = demo.build(scale, seed, activity_months=activity_months)
         if verbose:
-            self._report(result, time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            check = ""
+            if result.counts["activity_records"]:
+                check = self._compliance_line(min(12, activity_months))
+            self._report(result, elapsed, check)
 
-    def _report(self, result: demo.DemoResult, elapsed: float) -> None:
+    def _report(self, result: demo.DemoResult, elapsed: float, check: str = "") -> None:
         c = result.counts
         lines = [
             self.style.SUCCESS(
@@ -91,6 +118,12 @@ class Command(BaseCommand):
             _("Members: %(members)d (probationary %(probationary)d)") % c,
             _("Current terms overdue: %(overdue)d; due within the warning period: %(due_soon)d")
             % c,
+            _(
+                "Activity records: %(activity_records)d over %(activity_months)d months and this "
+                "month so far (attendance rows: %(attendance)d)"
+            )
+            % c,
+            *([check] if check else []),
             "",
             _("Demo accounts:"),
         ]
@@ -104,3 +137,26 @@ class Command(BaseCommand):
                 "    " + _("sign in at: %s") % account.url,
             ]
         self.stdout.write("\n".join(lines))
+
+    def _compliance_line(self, months: int) -> str:
+        """What the compliance engine makes of the records just built."""
+        started = time.monotonic()
+        summary = demo.compliance_summary(months)
+        if summary.rate is None:
+            return ""
+        first, last = summary.periods[0], summary.periods[-1]
+        return _(
+            "Compliance %(first)s to %(last)s: %(held)d of %(owed)d owed activities held "
+            "(%(rate).1f%%); %(behind)d of %(branches)d branches below %(threshold)d%% "
+            "(checked in %(seconds).1f s)."
+        ) % {
+            "first": first.code,
+            "last": last.code,
+            "held": summary.held,
+            "owed": summary.owed,
+            "rate": summary.rate * 100,
+            "behind": len(summary.behind),
+            "branches": summary.branches,
+            "threshold": round(summary.threshold * 100),
+            "seconds": time.monotonic() - started,
+        }

@@ -1,0 +1,184 @@
+"""The portal's activity record form: shape only. Rules (future dates, duplicates, who may attend,
+file types) are checked by `branches.services`, whose errors are attached back to the fields.
+
+Attendance is one radio group per member, `attendance-<member id>` = present / excused / absent,
+so the page works without JavaScript. The list holds every member of the organization; those
+not expected at the chosen type (non-committee members at a committee meeting) are hidden, and
+their answers ignored, because the service decides who is expected (`expected_attendees`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    COMMITTEE_DUTIES,
+    ActivityType,
+    AttendanceStatus,
+    Member,
+    Organization,
+)
+from .services import ActivityInput
+
+
+def attendance_field(member_pk: int) -> str:
+    return f"attendance-{member_pk}"
+
+
+def statuses_from(data: Mapping, members: Iterable[Member]) -> dict[int, str]:
+    """The attendance answers found in a QueryDict (POST, or GET when the list is refreshed)."""
+    found = {}
+    for member in members:
+        value = data.get(attendance_field(member.pk))
+        if value in AttendanceStatus.values:
+            found[member.pk] = value
+    return found
+
+
+@dataclass
+class AttendeeRow:
+    member: Member
+    status: str
+    committee: bool  # holds a committee duty: expected at a committee meeting too
+    expected: bool  # expected at the type currently chosen
+
+    @property
+    def field_name(self) -> str:
+        return attendance_field(self.member.pk)
+
+
+class ActivityRecordForm(forms.Form):
+    activity_type = forms.TypedChoiceField(label=_("Type of activity"), coerce=int)
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    topic = forms.CharField(label=_("Topic"), max_length=200)
+    place = forms.CharField(label=_("Place"), max_length=100, required=False)
+    content = forms.CharField(
+        label=_("Content"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(
+        self,
+        *args,
+        organization: Organization,
+        types: list[ActivityType],
+        members: list[Member],
+        statuses: Mapping[int, str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.types = {t.pk: t for t in types}
+        self.members = members
+        self.attendance_errors: list[str] = []
+        self.attachment_errors: list[str] = []
+        if self.is_bound:
+            statuses = statuses_from(self.data, members)
+        self.statuses = dict(statuses or {})
+        self.fields["activity_type"].choices = [("", _("Choose…"))] + [
+            (t.pk, t.name) for t in types
+        ]
+        # The phone's date picker offers no day after today.
+        self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        for name in ("topic", "place"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    # --- what the template needs -------------------------------------------------------------
+
+    @property
+    def type_choices(self) -> list[ActivityType]:
+        return list(self.types.values())
+
+    @property
+    def chosen_type(self) -> ActivityType | None:
+        """The type currently chosen (typed or preselected), valid or not yet."""
+        raw = self["activity_type"].value()
+        try:
+            return self.types.get(int(raw))
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def chosen_type_pk(self) -> int | None:
+        chosen = self.chosen_type
+        return chosen.pk if chosen else None
+
+    @property
+    def attendee_rows(self) -> list[AttendeeRow]:
+        chosen = self.chosen_type
+        committee_only = bool(chosen and chosen.committee_only)
+        rows = []
+        for member in self.members:
+            committee = member.duty in COMMITTEE_DUTIES
+            rows.append(
+                AttendeeRow(
+                    member=member,
+                    status=self.statuses.get(member.pk, AttendanceStatus.PRESENT),
+                    committee=committee,
+                    expected=committee or not committee_only,
+                )
+            )
+        return rows
+
+    @property
+    def status_choices(self) -> list[tuple[str, str]]:
+        return AttendanceStatus.choices
+
+    # --- validation ----------------------------------------------------------------------------
+
+    def clean_activity_type(self) -> ActivityType:
+        chosen = self.types.get(self.cleaned_data["activity_type"])
+        if chosen is None:
+            raise ValidationError(_("Choose the type of activity."), code="invalid_choice")
+        return chosen
+
+    def activity_input(self, attachments: list[UploadedFile]) -> ActivityInput:
+        """The service's input from a valid form; answers for members not expected are dropped."""
+        data = self.cleaned_data
+        expected = {row.member.pk for row in self.attendee_rows if row.expected}
+        answered = {pk: s for pk, s in self.statuses.items() if pk in expected}
+        return ActivityInput(
+            organization=self.organization,
+            activity_type=data["activity_type"],
+            date=data["date"],
+            topic=data["topic"],
+            place=data.get("place", ""),
+            content=data.get("content", ""),
+            excused_ids={pk for pk, s in answered.items() if s == AttendanceStatus.EXCUSED},
+            absent_ids={pk for pk, s in answered.items() if s == AttendanceStatus.ABSENT},
+            attachments=attachments,
+        )
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Put the service's errors next to the fields they name."""
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+        for key, messages in errors.items():
+            if key == "attendance":
+                self.attendance_errors.extend(messages)
+            elif key == "attachments":
+                self.attachment_errors.extend(messages)
+            elif key in self.fields:
+                for message in messages:
+                    self.add_error(key, message)
+            else:
+                for message in messages:
+                    self.add_error(None, message)
+
+
+def initial_from_query(query: Mapping, default_date: datetime.date) -> dict:
+    """Prefill from the query string: the owed card's links and the no-JavaScript refresh."""
+    initial: dict = {"date": default_date}
+    for name in ("activity_type", "date", "topic", "place", "content"):
+        if query.get(name):
+            initial[name] = query[name]
+    return initial
