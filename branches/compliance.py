@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
@@ -115,9 +116,17 @@ def _applies(rule: ComplianceRule, kind: str, founded_on, sub: Period, has_commi
 
 
 def compute_compliance(
-    organizations: QuerySet[Organization], period: Period, *, today: datetime.date | None = None
+    organizations: QuerySet[Organization],
+    period: Period,
+    *,
+    today: datetime.date | None = None,
+    rule_periods: Collection[str] | None = None,
 ) -> dict[int, OrganizationCompliance]:
-    """Compliance of each organization in `organizations` (already scoped) for `period`."""
+    """Compliance of each organization in `organizations` (already scoped) for `period`.
+
+    `rule_periods` limits the rules to those kinds of period (the bulletin asks a quarter for
+    its quarterly rules only, having counted the monthly ones month by month).
+    """
     today = today or timezone.localdate()
     as_of = min(today, period.end)
 
@@ -138,6 +147,7 @@ def compute_compliance(
             active_from__lte=period.end
         )
         if MONTHS_IN[r.period] <= period.months
+        and (rule_periods is None or r.period in rule_periods)
     ]
     committee_sizes = dict(
         Member.objects.filter(branch_id__in=branch_ids, duty__in=COMMITTEE_DUTIES)
@@ -249,3 +259,26 @@ def what_we_still_owe(
             Period.containing("year", today),
         )
     ]
+
+
+def compliance_due_in_month(
+    organizations: QuerySet[Organization], month: Period, *, today: datetime.date | None = None
+) -> dict[int, OrganizationCompliance]:
+    """Everything that fell due by the end of `month`: its monthly rules, the quarter's rules
+    when the month closes a quarter, the year's rules in December (the monthly bulletin)."""
+    assert month.kind == "month"
+    parts = [(month, {"month"})]
+    if month.start.month % 3 == 0:
+        parts.append((Period.containing("quarter", month.start), {"quarter"}))
+    if month.start.month == 12:
+        parts.append((Period.year(month.start.year), {"year"}))
+    merged: dict[int, OrganizationCompliance] = {}
+    for period, kinds in parts:
+        for org_id, result in compute_compliance(
+            organizations, period, today=today, rule_periods=kinds
+        ).items():
+            if org_id in merged:
+                merged[org_id].obligations.extend(result.obligations)
+            else:
+                merged[org_id] = result
+    return merged

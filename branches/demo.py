@@ -1416,6 +1416,7 @@ class DemoBuilder:
                     rule.active_to is not None and rule.active_to < period.start
                 ):
                     continue
+                first, last = period.start, period.end
                 for life in lives:
                     org = life.plan.obj
                     if org.kind not in kinds:
@@ -1425,7 +1426,7 @@ class DemoBuilder:
                     if activity_type.committee_only and len(life.committee) < COMMITTEE_MIN_SIZE:
                         continue
                     dates = taken[(org.pk, activity_type.pk)]
-                    owed = rule.minimum_count - sum(d in period for d in dates)
+                    owed = rule.minimum_count - sum(first <= d <= last for d in dates)
                     if owed <= 0:
                         continue
                     p = life.diligence if period.kind == "month" else (1 + life.diligence) / 2

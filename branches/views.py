@@ -172,12 +172,14 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         can_file = can_write_for(user, organization)
         if can_file:
             file_types = {t.name: t.pk for t in _types_for(organization)}
+        for status in owed:
+            # (type name, how many, type id to prefill the form with, when filed here)
+            status.items = [(name, n, file_types.get(name)) for name, n in status.still_owed]
 
     context = {
         "organization": organization,
         "owed": owed,
         "can_file": can_file,
-        "file_types": file_types,
         "groups": groups,
         "joint_units": list(organization.joint_units.all()),
         "election_overdue": election_overdue(organization, today),

@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from branches import api as branches_api
+from reports import api as reports_api
 
 router = DefaultRouter()
 # Scoped viewsets have no class-level queryset (config.api_base), so each needs a basename.
@@ -15,6 +16,7 @@ router.register("members", branches_api.MemberViewSet, basename="member")
 router.register("activity-types", branches_api.ActivityTypeViewSet, basename="activity-type")
 router.register("activity-records", branches_api.ActivityRecordViewSet, basename="activity-record")
 router.register("compliance", branches_api.ComplianceViewSet, basename="compliance")
+reports_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -12,4 +12,5 @@ urlpatterns = [
     # POST only (Django 5): a link or prefetch cannot log anybody out.
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("branches.urls")),
+    path("reports/", include("reports.urls")),
 ]

@@ -197,6 +197,10 @@ YOUTH_MAX_AGE = 35
 ACTIVITY_EDIT_WINDOW_DAYS = env.int("ACTIVITY_EDIT_WINDOW_DAYS", default=30)
 ACTIVITY_ATTACHMENT_MAX_MB = env.int("ACTIVITY_ATTACHMENT_MAX_MB", default=10)
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Ledgers (台账): above this many rows a download becomes a background job with progress.
+LEDGER_ASYNC_THRESHOLD = env.int("LEDGER_ASYNC_THRESHOLD", default=5000)
+LEDGER_PROGRESS_EVERY = env.int("LEDGER_PROGRESS_EVERY", default=2000)
+LEDGER_EXPORT_KEEP_DAYS = env.int("LEDGER_EXPORT_KEEP_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,237 @@
+"""Writes of the reports app: building bulletins and ledger export jobs."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import tempfile
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from branches.compliance import compliance_due_in_month
+from branches.models import Organization
+from branches.periods import Period
+
+from .ledgers import Ledger, LedgerParams, get_ledger, params_from_json, write_xlsx
+from .models import Bulletin, BulletinRow, BulletinUnitRow, ExportStatus, LedgerExport
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+def previous_month(now: datetime.datetime | None = None) -> Period:
+    """The month before `now` as the committee's calendar has it (Asia/Shanghai)."""
+    local_day = timezone.localtime(now or timezone.now()).date()
+    return Period.containing("month", local_day.replace(day=1) - datetime.timedelta(days=1))
+
+
+def _missing_detail(by_type: list[tuple[str, int, int, int]]) -> str:
+    return "、".join(f"{name}×{missing}" for name, _owed, _held, missing in by_type if missing)
+
+
+@transaction.atomic
+def build_bulletin(
+    month: Period, *, user: User | None = None, today: datetime.date | None = None
+) -> Bulletin:
+    """Build (or rebuild) the bulletin of `month`, city-wide, as the rules stand now.
+
+    Idempotent: one bulletin per month; a rebuild replaces its lines in the same transaction.
+    Lines are snapshots, so a rule changed later does not rewrite a published bulletin.
+    """
+    if month.kind != "month":
+        raise ValueError("A bulletin covers one month.")
+    results = compliance_due_in_month(Organization.objects.all(), month, today=today)
+    info = {
+        o["pk"]: o
+        for o in Organization.objects.filter(pk__in=list(results)).values(
+            "pk", "name", "code", "kind", "unit_id", "unit__name", "unit__sort_order"
+        )
+    }
+    rows: list[BulletinRow] = []
+    per_unit: dict[int, dict] = defaultdict(
+        lambda: {"orgs": 0, "compliant": 0, "owed": 0, "held": 0, "name": "", "order": 0}
+    )
+    for org_id, result in results.items():
+        if not result.owed and not result.election_overdue:
+            continue  # owes nothing this month (a committee, or founded since)
+        org = info[org_id]
+        rows.append(
+            BulletinRow(
+                organization_id=org_id,
+                unit_id=org["unit_id"],
+                organization_name=org["name"],
+                organization_code=org["code"],
+                organization_kind=org["kind"],
+                unit_name=org["unit__name"],
+                owed=result.owed,
+                held=result.held,
+                missing=result.missing,
+                missing_detail=_missing_detail(result.by_type())[:500],
+                election_due_on=result.election_due_on,
+                election_overdue=result.election_overdue,
+            )
+        )
+        if result.owed:
+            unit = per_unit[org["unit_id"]]
+            unit["name"], unit["order"] = org["unit__name"], org["unit__sort_order"]
+            unit["orgs"] += 1
+            unit["compliant"] += result.compliant
+            unit["owed"] += result.owed
+            unit["held"] += result.held
+
+    def unit_rate(u: dict) -> Decimal:
+        return (Decimal(u["compliant"]) / u["orgs"]).quantize(Decimal("0.0001"))
+
+    ranked = sorted(
+        per_unit.items(),
+        key=lambda item: (
+            -unit_rate(item[1]),
+            -(item[1]["held"] / item[1]["owed"]),
+            item[1]["order"],
+        ),
+    )
+    owing = [r for r in rows if r.owed]
+    bulletin, _created = Bulletin.objects.update_or_create(
+        month=month.start,
+        defaults=dict(
+            built_at=timezone.now(),
+            built_by=user,
+            organization_count=len(owing),
+            compliant_count=sum(r.missing == 0 for r in owing),
+            owed=sum(r.owed for r in owing),
+            held=sum(r.held for r in owing),
+            overdue_election_count=sum(r.election_overdue for r in rows),
+        ),
+    )
+    bulletin.rows.all().delete()
+    bulletin.unit_rows.all().delete()
+    for row in rows:
+        row.bulletin = bulletin
+    BulletinRow.objects.bulk_create(rows, batch_size=1000)
+    BulletinUnitRow.objects.bulk_create(
+        [
+            BulletinUnitRow(
+                bulletin=bulletin,
+                unit_id=unit_id,
+                unit_name=u["name"],
+                rank=rank,
+                organization_count=u["orgs"],
+                compliant_count=u["compliant"],
+                owed=u["owed"],
+                held=u["held"],
+                compliance_rate=unit_rate(u),
+            )
+            for rank, (unit_id, u) in enumerate(ranked, start=1)
+        ]
+    )
+    return bulletin
+
+
+# -- ledger exports ---------------------------------------------------------------------------
+
+
+def ledger_for(user: User, code: str, params: LedgerParams) -> Ledger:
+    ledger_cls = get_ledger(code)
+    if ledger_cls is None:
+        raise ValidationError(gettext("Unknown ledger: %(code)s") % {"code": code})
+    if not (user and user.is_authenticated and user.is_active):
+        raise PermissionDenied
+    return ledger_cls(user, params)
+
+
+def start_export(user: User, code: str, params: LedgerParams) -> LedgerExport:
+    """Queue a background build of a ledger; the task runs after the transaction commits."""
+    from .tasks import build_ledger_export
+
+    ledger = ledger_for(user, code, params)
+    export = LedgerExport.objects.create(
+        owner=user, ledger=code, params=params.to_json(), rows_total=ledger.count()
+    )
+    transaction.on_commit(lambda: build_ledger_export.delay(export.pk))
+    return export
+
+
+def run_export(export_id: int) -> LedgerExport:
+    """Build one export job. Safe to run twice: a finished job is left as it is.
+
+    The file is written to a temporary file and stored only when complete, so nothing
+    half-written is ever offered for download. Failures are recorded on the job, in words the
+    owner can read.
+    """
+    export = LedgerExport.objects.select_related("owner").get(pk=export_id)
+    if export.status == ExportStatus.DONE:
+        return export
+    LedgerExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now(), rows_written=0, error=""
+    )
+    try:
+        ledger_cls = get_ledger(export.ledger)
+        if ledger_cls is None:
+            raise ValidationError(gettext("Unknown ledger: %(code)s") % {"code": export.ledger})
+        ledger = ledger_cls(export.owner, params_from_json(ledger_cls, export.owner, export.params))
+        total = ledger.count()
+        LedgerExport.objects.filter(pk=export.pk).update(rows_total=total)
+
+        def progress(written: int) -> None:
+            # Outside any transaction: pollers see each step as it happens.
+            LedgerExport.objects.filter(pk=export.pk).update(rows_written=written)
+
+        with tempfile.TemporaryFile() as tmp:
+            written = write_xlsx(
+                ledger, tmp, progress=progress, progress_every=settings.LEDGER_PROGRESS_EVERY
+            )
+            tmp.seek(0)
+            export.refresh_from_db()
+            export.file.save(ledger.filename(), File(tmp), save=False)
+        export.status = ExportStatus.DONE
+        export.rows_total = max(total, written)
+        export.rows_written = written
+        export.finished_at = timezone.now()
+        export.save(update_fields=["file", "status", "rows_total", "rows_written", "finished_at"])
+    except Exception as exc:  # recorded for the owner; the worker keeps going
+        logger.exception("Ledger export %s failed", export_id)
+        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        LedgerExport.objects.filter(pk=export.pk).update(
+            status=ExportStatus.FAILED,
+            error=message or exc.__class__.__name__,
+            finished_at=timezone.now(),
+        )
+        export.refresh_from_db()
+    return export
+
+
+def retry_export(user: User, export: LedgerExport) -> LedgerExport:
+    from .tasks import build_ledger_export
+
+    if export.owner_id != user.pk:
+        raise PermissionDenied
+    if export.status != ExportStatus.FAILED:
+        raise ValidationError(gettext("Only a failed export can be retried."))
+    LedgerExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.PENDING, error="", rows_written=0, started_at=None, finished_at=None
+    )
+    transaction.on_commit(lambda: build_ledger_export.delay(export.pk))
+    export.refresh_from_db()
+    return export
+
+
+def remove_old_exports(now: datetime.datetime | None = None) -> int:
+    """Delete exports (and their files) older than LEDGER_EXPORT_KEEP_DAYS."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.LEDGER_EXPORT_KEEP_DAYS)
+    removed = 0
+    for export in LedgerExport.objects.filter(created_at__lt=cutoff).iterator():
+        if export.file:
+            export.file.delete(save=False)
+        export.delete()
+        removed += 1
+    return removed
