@@ -422,6 +422,9 @@ class ActivityRecordSerializer(serializers.ModelSerializer):
             "absent",
             "new_attachments",
         ]
+        # No UniqueTogetherValidator from the model's constraint: the service checks duplicates
+        # (with a message naming the organization, type and day) under "date".
+        validators: list = []
         read_only_fields = [
             "type_name",
             "counts_for_compliance",

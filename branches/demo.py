@@ -22,6 +22,7 @@ the earlier steps left on the builder: `units`, `organizations`, `branches`, `br
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import random
 from collections import Counter, defaultdict
@@ -32,7 +33,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import connections, models, router, transaction
-from django.db.models import Case, Value, When
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -677,6 +677,22 @@ ALONGSIDE = {
 EXTRA = {"theme_day": 0.06, "party_lecture": 0.12, "group_meeting": 0.03}
 NO_QUORUM = 0.03  # committee meetings that fall short of a quorum (then 60% are held again)
 FILED_AT = datetime.time(20, 0)  # secretaries file in the evening
+RECORD_FIELDS = [
+    "organization",
+    "activity_type",
+    "type_name",
+    "date",
+    "topic",
+    "place",
+    "content",
+    "counts_for_compliance",
+    "filed_by",
+    "filed_at",
+    "updated_at",
+    "present_count",
+    "excused_count",
+    "absent_count",
+]
 # No meetings on public holidays: New Year's Day, 1-5 May, 1-7 October, and the Spring Festival
 # (the official week; 2027 and 2028 approximate).
 FIXED_HOLIDAYS = {(1, 1)} | {(5, d) for d in range(1, 6)} | {(10, d) for d in range(1, 8)}
@@ -797,7 +813,7 @@ class DemoBuilder:
         self.members: list[Member] = []
         self.terms: list[Term] = []
         self.accounts: list[DemoAccount] = []
-        self.activity_records: list[ActivityRecord] = []
+        self.activity_record_count = 0
         self.attendance_count = 0
         self._codes: Counter[int] = Counter()
 
@@ -840,7 +856,7 @@ class DemoBuilder:
             ),
             "users": len(self.accounts),
             "activity_months": self.activity_months,
-            "activity_records": len(self.activity_records),
+            "activity_records": self.activity_record_count,
             "attendance": self.attendance_count,
         }
 
@@ -1373,7 +1389,7 @@ class DemoBuilder:
 
     # ---- organizational life: activity records and attendance ---------------------------------
 
-    def build_activity_records(self) -> list[ActivityRecord]:
+    def build_activity_records(self) -> int:
         """What the organizations held over the last `activity_months` full months and this
         month so far, with who attended.
 
@@ -1389,7 +1405,7 @@ class DemoBuilder:
         the portal went live then.
         """
         if not self.activity_months:
-            return []
+            return 0
         rng = self.rng_for("activity_records")
         today = self.today
         window_start = add_months(today.replace(day=1), -self.activity_months)
@@ -1437,16 +1453,24 @@ class DemoBuilder:
                         self._draft(rng, drafts, taken, life, activity_type, period, window_start)
         drafts.sort(key=lambda d: (d[0], d[1].order, d[2].sort_order, d[2].pk))
         records, attendance = self._records(rng, drafts)
-        ActivityRecord.objects.bulk_create(records, batch_size=BATCH)
+        # Plain rows, not bulk_create: `filed_at` is auto_now_add, which bulk_create would set
+        # to now; and building 65,000 model instances costs more than writing them.
+        before = ActivityRecord.objects.aggregate(last=models.Max("pk"))["last"] or 0
+        insert_rows(ActivityRecord, RECORD_FIELDS, records)
+        pks = {
+            (org_id, type_id, day): pk
+            for pk, org_id, type_id, day in ActivityRecord.objects.filter(pk__gt=before)
+            .order_by()
+            .values_list("pk", "organization_id", "activity_type_id", "date")
+        }
         rows = [
-            (record.pk, member.pk, status)
+            (pks[(record[0], record[1], record[3])], member_id, status)
             for record, present in zip(records, attendance, strict=True)
-            for member, status in present
+            for member_id, status in present
         ]
         self.attendance_count = insert_rows(Attendance, ["record", "member", "status"], rows)
-        self._stamp_filed_at(rng, records)
-        self.activity_records = records
-        return records
+        self.activity_record_count = len(records)
+        return self.activity_record_count
 
     def _lives(self, rng: random.Random) -> list[_Life]:
         """Per organization: how diligent it is, who is expected, where it meets, who files."""
@@ -1598,16 +1622,19 @@ class DemoBuilder:
                 return day
         return None
 
-    def _records(self, rng, drafts) -> tuple[list[ActivityRecord], list[list[tuple[Member, str]]]]:
-        """The records in date order, and who attended each (the counts are theirs)."""
+    def _records(self, rng, drafts) -> tuple[list[tuple], list[list[tuple[int, str]]]]:
+        """The records (values in RECORD_FIELDS order) in date order, and who attended each as
+        (member pk, status): the counts on a record are those of its rows."""
         present_, excused_, absent_ = (
             AttendanceStatus.PRESENT.value,
             AttendanceStatus.EXCUSED.value,
             AttendanceStatus.ABSENT.value,
         )
-        records: list[ActivityRecord] = []
-        attendance: list[list[tuple[Member, str]]] = []
+        records: list[tuple] = []
+        attendance: list[list[tuple[int, str]]] = []
         last_topic: dict[tuple[int, int], str] = {}
+        filed_at = self._filing_times(rng, {d[0] for d in drafts})
+        random_ = rng.random
         for day, life, activity_type, no_quorum in drafts:
             if activity_type.committee_only:
                 expected = life.committee
@@ -1619,7 +1646,7 @@ class DemoBuilder:
                 k = len(expected) // 2  # at most half: no quorum
                 came = set(rng.sample(range(len(expected)), rng.randint(max(0, k - 1), k)))
                 statuses = [
-                    present_ if i in came else excused_ if rng.random() < 0.85 else absent_
+                    present_ if i in came else excused_ if random_() < 0.85 else absent_
                     for i in range(len(expected))
                 ]
             else:
@@ -1627,7 +1654,7 @@ class DemoBuilder:
                 for m in expected:
                     # a first secretary in a village is mostly away, with leave
                     p = 0.45 if m.first_secretary_village else life.presence
-                    r = rng.random()
+                    r = random_()
                     statuses.append(
                         present_ if r < p else excused_ if r < p + (1 - p) * 0.75 else absent_
                     )
@@ -1638,8 +1665,8 @@ class DemoBuilder:
             topic, place = self._topic(rng, life, activity_type, day, last_topic)
             leave = f"，请假{excused}人" if excused else ""
             leave += f"，缺席{absent}人" if absent else ""
-            subject = topic.split("：", 1)[-1]
-            speakers = LECTURE_SPEAKERS.get(topic.split("：", 1)[0], ["{chair}"])
+            prefix, _sep, subject = topic.rpartition("：")
+            speakers = LECTURE_SPEAKERS.get(prefix, ["{chair}"])
             values = dict(
                 chair=life.chair,
                 expected=len(statuses),
@@ -1653,32 +1680,44 @@ class DemoBuilder:
                 content = MINUTES.get(activity_type.code, MINUTES_OTHER).format(**values)
             else:
                 content = MINUTES_OTHER.format(**values) + NO_QUORUM_NOTE
+            filer = life.filed_by
             records.append(
-                ActivityRecord(
-                    organization=life.plan.obj,
-                    activity_type=activity_type,
-                    type_name=activity_type.name,
-                    date=day,
-                    topic=topic[:200],
-                    place=place[:100],
-                    content=content,
-                    counts_for_compliance=counts,
-                    filed_by=life.filed_by,
-                    present_count=present,
-                    excused_count=excused,
-                    absent_count=absent,
+                (
+                    life.plan.obj.pk,
+                    activity_type.pk,
+                    activity_type.name,
+                    day,
+                    topic[:200],
+                    place[:100],
+                    content,
+                    counts,
+                    filer.pk if filer is not None else None,
+                    filed_at[day],
+                    filed_at[day],
+                    present,
+                    excused,
+                    absent,
                 )
             )
-            attendance.append(list(zip(expected, statuses, strict=True)))
+            attendance.append([(m.id, st) for m, st in zip(expected, statuses, strict=True)])
         return records, attendance
+
+    def _filing_times(self, rng, days) -> dict[datetime.date, datetime.datetime]:
+        """Filed the evening of the day (never later than now)."""
+        tz = timezone.get_default_timezone()
+        now = timezone.now()
+        times = {}
+        for day in sorted(days):
+            evening = datetime.datetime.combine(day, FILED_AT, tzinfo=tz)
+            times[day] = min(evening + datetime.timedelta(minutes=rng.randint(-60, 120)), now)
+        return times
 
     @staticmethod
     def _topic(rng, life, activity_type, day, last_topic) -> tuple[str, str]:
         """A topic that fits the day (season, campaigns, plenums) and where it was held."""
-        fitting = [t for t in TOPICS.get(activity_type.code, []) if t.fits(day)]
+        fitting, weights = _fitting_topics(activity_type.code, day)
         if not fitting:
             return activity_type.name, life.room
-        weights = [3 if (t.months or t.start or t.end) else 1 for t in fitting]
         key = (life.plan.obj.pk, activity_type.pk)
         topic = rng.choices(fitting, weights=weights)[0]
         if topic.text == last_topic.get(key) and len(fitting) > 1:
@@ -1689,32 +1728,6 @@ class DemoBuilder:
             text = text.format(year=day.year - 1 if day.month <= 6 else day.year)
         place = topic.place or (life.room if rng.random() < 0.8 else rng.choice(life.rooms))
         return text, place
-
-    def _stamp_filed_at(self, rng: random.Random, records: list[ActivityRecord]) -> None:
-        """Filed the evening of the day (`filed_at` is auto_now_add: bulk_create overwrote it
-        with now). One UPDATE per month, a CASE over its days."""
-        if not records:
-            return
-        tz = timezone.get_default_timezone()
-        now = timezone.now()
-        stamps: dict[datetime.date, datetime.datetime] = {}
-        for day in sorted({r.date for r in records}):
-            evening = datetime.datetime.combine(day, FILED_AT, tzinfo=tz)
-            stamps[day] = min(evening + datetime.timedelta(minutes=rng.randint(-60, 120)), now)
-        by_month: dict[datetime.date, list[datetime.date]] = defaultdict(list)
-        for day in stamps:
-            by_month[day.replace(day=1)].append(day)
-        first_pk = min(r.pk for r in records)
-        for days in by_month.values():
-            stamp = Case(
-                *[When(date=d, then=Value(stamps[d])) for d in days],
-                output_field=models.DateTimeField(),
-            )
-            ActivityRecord.objects.filter(
-                pk__gte=first_pk, date__gte=days[0], date__lte=days[-1]
-            ).update(filed_at=stamp, updated_at=stamp)
-        for r in records:
-            r.filed_at = r.updated_at = stamps[r.date]
 
     # ---- demo accounts ------------------------------------------------------------------------
 
@@ -1792,6 +1805,13 @@ class _Life:
     filed_by: User | None
 
 
+@functools.cache
+def _fitting_topics(code: str, day: datetime.date) -> tuple[list[Topic], list[int]]:
+    """The topics of a type that fit the day; seasonal and campaign ones weigh more."""
+    fitting = [t for t in TOPICS.get(code, []) if t.fits(day)]
+    return fitting, [3 if (t.months or t.start or t.end) else 1 for t in fitting]
+
+
 def _periods(kind: str, first: datetime.date, last: datetime.date) -> Iterable[Period]:
     """The periods of `kind` that overlap [first, last]."""
     period = Period.containing(kind, first)
@@ -1809,28 +1829,66 @@ def _day_off(day: datetime.date) -> bool:
 
 
 def insert_rows(model, fields: Sequence[str], rows: Sequence[tuple], batch: int = ROW_BATCH) -> int:
-    """Write plain tuples into `model`'s table, `batch` rows at a time: COPY on PostgreSQL,
-    `executemany` elsewhere. No model instances, no conversion, no signals: for plain values
-    only (numbers, short text without tabs, backslashes or line breaks)."""
+    """Write plain tuples (values of `fields`, in that order) into `model`'s table, `batch` rows
+    at a time: COPY on PostgreSQL, `executemany` elsewhere. No model instances, no signals, no
+    auto_now: for values the code made itself (numbers, text, booleans, dates, aware datetimes,
+    None), written as they are."""
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    model_fields = [model._meta.get_field(f) for f in fields]
+    columns = ", ".join(qn(f.column) for f in model_fields)
     copy_sql = f"COPY {table} ({columns}) FROM STDIN"
     insert_sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    postgresql = connection.vendor == "postgresql"
+    convert = [_converter(f, connection) for f in model_fields]
+    plain = all(c is None for c in convert)
     with connection.cursor() as cursor:
         raw = cursor.cursor
         for chunk in chunked(rows, batch):
-            if connection.vendor == "postgresql" and hasattr(raw, "copy_expert"):  # psycopg2
-                text = "".join("\t".join(map(str, row)) + "\n" for row in chunk)
+            if postgresql and hasattr(raw, "copy_expert"):  # psycopg2
+                text = "".join(
+                    "\t".join(c(v) for c, v in zip(convert, row, strict=True)) + "\n"
+                    for row in chunk
+                )
                 raw.copy_expert(copy_sql, io.StringIO(text))
-            elif connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
+            elif postgresql:  # psycopg 3 adapts the values itself
                 with raw.copy(copy_sql) as copy:
                     for row in chunk:
                         copy.write_row(row)
             else:
+                if not plain:
+                    chunk = [
+                        tuple(v if c is None else c(v) for c, v in zip(convert, row, strict=True))
+                        for row in chunk
+                    ]
                 cursor.executemany(insert_sql, list(chunk))
     return len(rows)
+
+
+def _copy_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _converter(field, connection):
+    """How a value of `field` is written: COPY text on PostgreSQL, a DB-API parameter elsewhere
+    (None: as it is)."""
+    internal = field.get_internal_type()
+    if connection.vendor == "postgresql":
+        if internal == "BooleanField":
+            return lambda v: "\\N" if v is None else "t" if v else "f"
+        if internal in ("CharField", "TextField", "SlugField"):
+            return lambda v: "\\N" if v is None else _copy_text(v)
+        if internal in ("DateField", "DateTimeField"):
+            return lambda v: "\\N" if v is None else v.isoformat()
+        return lambda v: "\\N" if v is None else str(v)
+    if internal == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    if internal == "DateField":
+        return connection.ops.adapt_datefield_value
+    return None
 
 
 def _split(items: list, parts: int) -> list[list]:

@@ -76,6 +76,9 @@ class BulletinUnitRow(models.Model):
         ordering = ["bulletin", "rank", "unit_name"]
         indexes = [models.Index(fields=["bulletin", "unit"], name="bulletin_unit_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.unit_name}"
+
 
 class BulletinRow(models.Model):
     """An organization's line: what it owed and held, what it missed, and its election."""
@@ -117,6 +120,9 @@ class BulletinRow(models.Model):
             models.Index(fields=["bulletin", "organization"], name="bulletin_org_idx"),
             models.Index(fields=["bulletin", "missing"], name="bulletin_missing_idx"),
         ]
+
+    def __str__(self) -> str:
+        return self.organization_name
 
     @property
     def compliant(self) -> bool:

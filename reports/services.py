@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from branches.compliance import compliance_due_in_month
-from branches.models import Organization
+from branches.models import Organization, OrganizationKind
 from branches.periods import Period
 
 from .ledgers import Ledger, LedgerParams, get_ledger, params_from_json, write_xlsx
@@ -50,7 +50,9 @@ def build_bulletin(
     """
     if month.kind != "month":
         raise ValueError("A bulletin covers one month.")
-    results = compliance_due_in_month(Organization.objects.all(), month, today=today)
+    # Groups are judged inside their branch's line (its 党小组会), not as lines of their own.
+    organizations = Organization.objects.exclude(kind=OrganizationKind.GROUP)
+    results = compliance_due_in_month(organizations, month, today=today)
     info = {
         o["pk"]: o
         for o in Organization.objects.filter(pk__in=list(results)).values(

@@ -1,4 +1,5 @@
-"""Who may open what: every portal page and API endpoint of the organ tree, for every role.
+"""Who may open what: every portal page and API endpoint of the organ tree and of organizational
+life (activity records, attachments, types, compliance), for every role, reads and writes.
 
 The table is the cheapest proof of scoping (after pretix's src/tests/api/test_permissions.py):
 one row per (method, URL, role) with the status the role must get. Outsiders get 404, never 403,
@@ -9,12 +10,24 @@ WWW-Authenticate challenge, so DRF answers 403 rather than 401).
 The standing cast (tests/conftest.py):
 unit_a: committee_a > branch_a (> group_a), branch_a2     unit_b: committee_b > general_b > branch_b
 secretary_a runs branch_a, secretary_b runs branch_b, inspector_a inspects unit_a.
+Activity records (fixture `records`): one each for branch_a, group_a, branch_a2 and branch_b,
+the first and the last with an attachment.
+
+Writes: a secretary may write wherever they may read; inspectors read and never write (portal:
+403 where they may read, 404 elsewhere; API: 403 on every write, checked before the lookup).
 """
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
+
+from branches.models import ActivityType, Attachment
+from tests.conftest import add_record
 
 ROLES = ("staff", "secretary_a", "secretary_b", "inspector_a", "inspector_city", "anonymous")
 MISSING_PK = 987654
@@ -49,6 +62,15 @@ SEEN_BY = {
     "member:a2_1": (200, 404, 404, 200, 200),  # branch_a2
     "member:b1": (200, 404, 200, 404, 200),  # branch_b
     "member:missing": (404, 404, 404, 404, 404),
+    # Activity records and attachments: seen with their organization.
+    "record:branch_a": (200, 200, 404, 200, 200),
+    "record:group_a": (200, 200, 404, 200, 200),
+    "record:branch_a2": (200, 404, 404, 200, 200),
+    "record:branch_b": (200, 404, 200, 404, 200),
+    "record:missing": (404, 404, 404, 404, 404),
+    "attachment:branch_a": (200, 200, 404, 200, 200),
+    "attachment:branch_b": (200, 404, 200, 404, 200),
+    "attachment:missing": (404, 404, 404, 404, 404),
 }
 ORGANIZATIONS = [
     "committee_a",
@@ -62,6 +84,43 @@ ORGANIZATIONS = [
 ]
 MEMBERS = ["member:a1", "member:a3", "member:a2_1", "member:b1", "member:missing"]
 UNITS = ["unit_a", "unit_b"]
+RECORDS = [
+    "record:branch_a",
+    "record:group_a",
+    "record:branch_a2",
+    "record:branch_b",
+    "record:missing",
+]
+ATTACHMENTS = ["attachment:branch_a", "attachment:branch_b", "attachment:missing"]
+
+
+def portal_writes(target: str, ok: int = 200) -> dict[str, int]:
+    """Portal writes: `ok` where the role may read, except inspectors (403); 404 elsewhere."""
+    staff, sec_a, sec_b, insp_a, city = SEEN_BY[target]
+    if staff == 404:
+        return statuses(404, 404, 404, 404, 404, anonymous=302)
+    return statuses(
+        ok,
+        ok if sec_a == 200 else 404,
+        ok if sec_b == 200 else 404,
+        403 if insp_a == 200 else 404,
+        403 if city == 200 else 404,
+        anonymous=302,
+    )
+
+
+def api_writes(target: str, ok: int) -> dict[str, int]:
+    """API writes: inspectors and anonymous 403 before any lookup; the others as they read."""
+    staff, sec_a, sec_b, *_ = SEEN_BY[target]
+    return statuses(
+        ok if staff == 200 else 404,
+        ok if sec_a == 200 else 404,
+        ok if sec_b == 200 else 404,
+        403,
+        403,
+        403,
+    )
+
 
 EVERYONE = statuses(200, 200, 200, 200, 200, 200)
 LOGGED_IN = statuses(200, 200, 200, 200, 200, 403)
@@ -80,6 +139,28 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
         ("get", "portal:organization", org, statuses(*SEEN_BY[org], anonymous=302))
         for org in ORGANIZATIONS
     ],
+    # --- portal: organizational life. Empty POSTs: the form comes back with errors (200).
+    *[
+        ("get", "portal:activity_list", org, statuses(*SEEN_BY[org], anonymous=302))
+        for org in ORGANIZATIONS
+    ],
+    *[("get", "portal:activity_new", org, portal_writes(org)) for org in ORGANIZATIONS],
+    *[
+        ("post", "portal:activity_new", org, portal_writes(org))
+        for org in ("branch_a", "group_a", "branch_a2", "branch_b", "missing")
+    ],
+    *[("get", "portal:activity_detail", r, statuses(*SEEN_BY[r], anonymous=302)) for r in RECORDS],
+    *[
+        (method, "portal:activity_edit", r, portal_writes(r))
+        for method in ("get", "post")
+        for r in RECORDS
+    ],
+    *[("get", "portal:activity_delete", r, portal_writes(r)) for r in RECORDS],
+    *[("post", "portal:activity_delete", r, portal_writes(r, ok=302)) for r in RECORDS],
+    *[("get", "portal:attachment", a, statuses(*SEEN_BY[a], anonymous=302)) for a in ATTACHMENTS],
+    ("post", "portal:attachment", "attachment:branch_a", statuses(405, 405, 405, 405, 405, 302)),
+    ("post", "portal:activity_list", "branch_a", statuses(405, 405, 405, 405, 405, 302)),
+    ("post", "portal:activity_detail", "record:branch_a", statuses(405, 405, 405, 405, 405, 302)),
     # --- API: read
     ("get", "api-root", None, LOGGED_IN),
     ("get", "unit-list", None, LOGGED_IN),
@@ -91,6 +172,28 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
         for org in ORGANIZATIONS
     ],
     *[("get", "member-detail", m, statuses(*SEEN_BY[m], anonymous=403)) for m in MEMBERS],
+    ("get", "activity-record-list", None, LOGGED_IN),
+    ("get", "activity-type-list", None, LOGGED_IN),
+    ("get", "activity-type-detail", "type:theme_day", LOGGED_IN),
+    ("get", "activity-type-detail", "type:missing", statuses(404, 404, 404, 404, 404, 403)),
+    ("get", "compliance-list", "query:period=2026-03", LOGGED_IN),
+    ("get", "compliance-list", None, statuses(400, 400, 400, 400, 400, 403)),  # no period
+    *[("get", "activity-record-detail", r, statuses(*SEEN_BY[r], anonymous=403)) for r in RECORDS],
+    *[
+        ("get", "activity-record-attachment", a, statuses(*SEEN_BY[a], anonymous=403))
+        for a in ATTACHMENTS
+    ],
+    # --- API: activity records are written through the services; inspectors never write.
+    ("post", "activity-record-list", None, statuses(400, 400, 400, 403, 403, 403)),  # empty
+    *[("patch", "activity-record-detail", r, api_writes(r, ok=200)) for r in RECORDS],
+    *[("put", "activity-record-detail", r, api_writes(r, ok=400)) for r in RECORDS],  # empty
+    *[("delete", "activity-record-detail", r, api_writes(r, ok=204)) for r in RECORDS],
+    (
+        "post",
+        "activity-record-attachment",
+        "attachment:branch_a",
+        statuses(405, 405, 405, 403, 403, 403),
+    ),
     # --- API: every write is refused, in scope or not
     *[
         ("post", name, None, API_READ_ONLY)
@@ -107,6 +210,12 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
         for m in ("member:a1", "member:b1")
     ],
     *[(method, "unit-detail", "unit_a", API_READ_ONLY) for method in ("put", "delete")],
+    ("post", "activity-type-list", None, API_READ_ONLY),
+    *[
+        (method, "activity-type-detail", "type:theme_day", API_READ_ONLY)
+        for method in ("put", "patch", "delete")
+    ],
+    ("post", "compliance-list", None, API_READ_ONLY),
     # --- API: schema, docs and token (public by design: the schema holds no data)
     ("get", "schema", None, EVERYONE),
     ("get", "api-docs", None, EVERYONE),
@@ -121,14 +230,57 @@ TABLE = [
 ]
 
 
-def _url(tree, name: str, target: str | None) -> str:
+@pytest.fixture
+def records(tree, activity_types, settings, tmp_path):
+    """One record per organization that holds meetings; attachments on branch_a's and branch_b's."""
+    settings.MEDIA_ROOT = tmp_path
+    day = timezone.localdate() - datetime.timedelta(days=1)
+    types = activity_types
+    found = {
+        "branch_a": add_record(tree.branch_a, types["theme_day"], day),
+        "group_a": add_record(tree.group_a, types["group_meeting"], day),
+        "branch_a2": add_record(tree.branch_a2, types["theme_day"], day),
+        "branch_b": add_record(tree.branch_b, types["theme_day"], day),
+    }
+    attachments = {
+        key: Attachment.objects.create(
+            record=found[key],
+            file=ContentFile(b"%PDF-1.7\n", name="minutes.pdf"),
+            original_name="minutes.pdf",
+            content_type="application/pdf",
+            size=9,
+        )
+        for key in ("branch_a", "branch_b")
+    }
+    return found, attachments
+
+
+def _url(tree, records, name: str, target: str | None) -> str:
     if target is None:
         return reverse(name)
-    if target.startswith("member:"):
-        key = target.removeprefix("member:")
+    kind, _, key = target.rpartition(":")
+    if kind == "query":
+        return f"{reverse(name)}?{key}"
+    found, attachments = records
+    if kind == "member":
         pk = MISSING_PK if key == "missing" else tree.members[key].pk
+    elif kind == "type":
+        pk = MISSING_PK if key == "missing" else ActivityType.objects.get(code=key).pk
+    elif kind == "record":
+        pk = MISSING_PK if key == "missing" else found[key].pk
+    elif kind == "attachment":
+        if key == "missing":
+            return (
+                reverse(name, args=[MISSING_PK])
+                if name.startswith("portal:")
+                else reverse(name, args=[found["branch_a"].pk, MISSING_PK])
+            )
+        attachment = attachments[key]
+        if name.startswith("portal:"):
+            return reverse(name, args=[attachment.pk])
+        return reverse(name, args=[attachment.record_id, attachment.pk])
     else:
-        pk = MISSING_PK if target == "missing" else getattr(tree, target).pk
+        pk = MISSING_PK if key == "missing" else getattr(tree, key).pk
     return reverse(name, args=[pk])
 
 
@@ -142,9 +294,9 @@ def test_the_table_covers_every_role_of_every_row():
     TABLE,
     ids=[f"{m.upper()} {n}[{t or ''}] as {r} -> {e}" for m, n, t, r, e in TABLE],
 )
-def test_permission(tree, client_for, method, name, target, role, expected):
+def test_permission(tree, records, client_for, method, name, target, role, expected):
     client = client_for(role)
-    url = _url(tree, name, target)
+    url = _url(tree, records, name, target)
     response = getattr(client, method)(url, content_type="application/json")
     assert response.status_code == expected, (method, url, role)
     if role == "anonymous" and expected == 302 and name not in ("portal:logout",):

@@ -67,9 +67,7 @@ def file_theme_day(tree, types, user, **extra) -> ActivityRecord:
 # --- the filing page -----------------------------------------------------------------------------
 
 
-def test_filing_page_offers_the_branch_types_and_everyone_present(
-    tree, activity_types, client_for
-):
+def test_filing_page_offers_the_branch_types_and_everyone_present(tree, activity_types, client_for):
     response = client_for("secretary_a").get(new_url(tree.branch_a))
     assert response.status_code == 200
     form = response.context["form"]
@@ -203,9 +201,7 @@ def test_the_committee_meeting_lists_only_the_committee(
     tree, activity_types, client_for, committee
 ):
     meeting = activity_types["committee_meeting"]
-    response = client_for("secretary_a").get(
-        new_url(tree.branch_a), {"activity_type": meeting.pk}
-    )
+    response = client_for("secretary_a").get(new_url(tree.branch_a), {"activity_type": meeting.pk})
     rows = response.context["form"].attendee_rows
     expected = {r.member.member_no for r in rows if r.expected}
     assert expected == {"A0001", "A0009", "A0010"}
@@ -214,7 +210,7 @@ def test_the_committee_meeting_lists_only_the_committee(
     a2 = tree.members["a2"]
     assert f'value="present" checked disabled' in html
     assert html.count("data-attendee") == 5
-    assert html.count(' hidden>') == 2
+    assert html.count(" hidden>") == 2
     assert f'id="{field(a2)}-present"' in html
     assert f'data-committee-only="1" selected>{meeting.name}' in html
 
@@ -360,7 +356,9 @@ def test_detail_shows_attendance_by_status_and_the_attachments(
         ],
     )
     response = client_for("secretary_a").get(reverse("portal:activity_detail", args=[record.pk]))
-    groups = {status: [m.name for m in members] for status, _, members in response.context["attendance"]}
+    groups = {
+        status: [m.name for m in members] for status, _, members in response.context["attendance"]
+    }
     assert groups == {"present": ["张伟"], "excused": ["王芳"], "absent": ["李娜"]}
     photo, minutes = record.attachments.order_by("pk")
     html = response.content.decode()
@@ -392,9 +390,11 @@ def test_attachments_are_served_only_within_the_scope(
 def test_edit_within_the_window_changes_the_record(tree, activity_types, client_for, secretary_a):
     a2, a3 = tree.members["a2"], tree.members["a3"]
     record = file_theme_day(
-        tree, activity_types, secretary_a, excused_ids={a2.pk}, attachments=[
-            SimpleUploadedFile("a.png", PNG)
-        ]
+        tree,
+        activity_types,
+        secretary_a,
+        excused_ids={a2.pk},
+        attachments=[SimpleUploadedFile("a.png", PNG)],
     )
     client = client_for("secretary_a")
     url = reverse("portal:activity_edit", args=[record.pk])
@@ -442,7 +442,10 @@ def test_after_the_window_a_secretary_is_refused_and_staff_may(
     detail = client.get(reverse("portal:activity_detail", args=[record.pk]), **ENGLISH)
     assert "can only be changed by committee staff" in detail.content.decode()
     assert reverse("portal:activity_edit", args=[record.pk]) not in detail.content.decode()
-    assert client_for("staff").get(reverse("portal:activity_edit", args=[record.pk])).status_code == 200
+    assert (
+        client_for("staff").get(reverse("portal:activity_edit", args=[record.pk])).status_code
+        == 200
+    )
 
 
 def test_delete_asks_first_then_deletes_the_record_and_its_files(
