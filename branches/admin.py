@@ -391,7 +391,7 @@ class ComplianceRuleForm(forms.ModelForm):
 
 class ActivityTypeForm(forms.ModelForm):
     organization_kinds = forms.MultipleChoiceField(
-        label=_("filed by"),
+        label=_("held by"),
         choices=OrganizationKind.choices,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -440,6 +440,25 @@ class ActivityRecordSerializer(serializers.ModelSerializer):
         user = obj.filed_by
         return (user.get_full_name() or user.get_username()) if user is not None else None
 
+    def validate(self, attrs: dict) -> dict:
+        # Member ids outside the user's scope are refused here, by id: the service would name
+        # them ("Not members of ...: 陈静"), telling a secretary who is behind any id.
+        ids = set(attrs.get("excused", [])) | set(attrs.get("absent", []))
+        if ids:
+            user = self.context["request"].user
+            known = set(visible_members(user).filter(pk__in=ids).values_list("pk", flat=True))
+            unknown = sorted(ids - known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        "attendance": [
+                            _("No such members: %(ids)s.")
+                            % {"ids": ", ".join(str(pk) for pk in unknown)}
+                        ]
+                    }
+                )
+        return attrs
+
     def _input(self, attrs: dict, instance: ActivityRecord | None = None) -> ActivityInput:
         """The service's input: what was sent, and for an update what was not sent is kept."""
 

@@ -40,6 +40,7 @@ from accounts.models import Role, User
 
 from .compliance import COMMITTEE_MIN_SIZE, compute_compliance
 from .dates import add_months
+from .defaults import seed_activity_types
 from .models import (
     COLLEGE_OR_ABOVE,
     COMMITTEE_DUTIES,
@@ -815,6 +816,7 @@ class DemoBuilder:
         self.accounts: list[DemoAccount] = []
         self.activity_record_count = 0
         self.attendance_count = 0
+        self._types_by_code: dict[str, ActivityType] = {}
         self._codes: Counter[int] = Counter()
 
     def rng_for(self, step: str) -> random.Random:
@@ -1399,8 +1401,9 @@ class DemoBuilder:
         near-perfect, some patchy, a handful chronically behind; a group follows its branch.
         Sometimes an organization holds one more than it owes (two theme days in a month); a
         few committee meetings fall short of a quorum (then most are held again that month).
-        Nothing is dated after today, before the window or before the organization's founding
-        (a period counts only for an organization founded by its first day). Records of the
+        Nothing is dated today or later (what was held today is filed tonight), before the
+        window or before the organization's founding (a period counts only for an organization
+        founded by its first day). Each is filed the evening of its day. Records of the
         window's first quarter and year that would fall before it are simply not there: as if
         the portal went live then.
         """
@@ -1408,6 +1411,8 @@ class DemoBuilder:
             return 0
         rng = self.rng_for("activity_records")
         today = self.today
+        if not ActivityType.objects.exists():  # a database flushed by hand: the defaults again
+            seed_activity_types(ActivityType, ComplianceRule)
         window_start = add_months(today.replace(day=1), -self.activity_months)
         rules = sorted(
             ComplianceRule.objects.select_related("activity_type"),
@@ -1478,7 +1483,7 @@ class DemoBuilder:
         branch_plans = [p for p in self.plans if p.kind == K.BRANCH]
         order = list(branch_plans)
         rng.shuffle(order)
-        n_behind = max(2, round(len(order) * 0.06))
+        n_behind = max(3, round(len(order) * 0.05))
         n_patchy = round(len(order) * 0.15)
         tier: dict[int, str] = {}
         for plan in [p for p in order if id(p) not in demo][:n_behind]:
@@ -1501,7 +1506,7 @@ class DemoBuilder:
             if plan.kind == K.BRANCH:
                 behind = tier.get(id(plan))
                 if behind == "behind":
-                    diligence = rng.uniform(0.5, 0.68)
+                    diligence = rng.uniform(0.5, 0.65)
                 elif behind == "patchy":
                     diligence = rng.uniform(0.8, 0.92)
                 else:
@@ -1572,15 +1577,15 @@ class DemoBuilder:
 
     def _draft(self, rng, drafts, taken, life, activity_type, period, window_start) -> None:
         day = self._activity_day(rng, life, activity_type, period, taken, period.start)
-        if day is None or day < window_start or day > self.today:
-            return  # before the window, or not held yet
+        if day is None or day < window_start or day >= self.today:
+            return  # before the window, or not held (and filed) yet
         taken[(life.plan.obj.pk, activity_type.pk)].add(day)
         no_quorum = activity_type.committee_only and rng.random() < NO_QUORUM
         drafts.append((day, life, activity_type, no_quorum))
         if no_quorum and rng.random() < 0.6:  # held again later in the period, with a quorum
             lo = day + datetime.timedelta(days=3)
             again = self._activity_day(rng, life, activity_type, period, taken, lo, "any")
-            if again is not None and again <= self.today:
+            if again is not None and again < self.today:
                 taken[(life.plan.obj.pk, activity_type.pk)].add(again)
                 drafts.append((again, life, activity_type, False))
 
@@ -2005,8 +2010,17 @@ def _flush_activity_records() -> dict[str, int]:
     deleted = {
         "attendance": Attendance.objects.all().delete()[0],
         "attachments": Attachment.objects.all().delete()[0],
-        "activity_records": ActivityRecord.objects.all().delete()[0],
     }
+    records = ActivityRecord.objects.all()
+    if {rel.related_model for rel in ActivityRecord._meta.related_objects} <= {
+        Attendance,
+        Attachment,
+    }:
+        # Nothing else points at a record: one DELETE, instead of loading every record to send
+        # it a delete signal (history is off here anyway).
+        deleted["activity_records"] = records._raw_delete(records.db)
+    else:
+        deleted["activity_records"] = records.delete()[0]
     ActivityRecord.history.all().delete()
     if names:
         transaction.on_commit(lambda: [storage.delete(n) for n in names])

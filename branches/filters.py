@@ -113,6 +113,12 @@ class MemberSearchFilter(MemberFilter):
 # --- Activity records and compliance -----------------------------------------------------------
 
 
+def _organizations_of_unit(unit_id: int) -> QuerySet:
+    """Ids of the unit's organizations, a joint committee under each unit it spans (a subquery:
+    an OR over the many-to-many join would repeat rows)."""
+    return Organization.objects.filter(Q(unit=unit_id) | Q(joint_units=unit_id)).values("pk")
+
+
 class MonthField(forms.DateField):
     """'2026-03' (what <input type="month"> sends) as the first day of that month."""
 
@@ -138,7 +144,11 @@ class ActivityRecordFilter(filters.FilterSet):
         label=_("Organization"),
         help_text=_("Organization id: records of it and of everything under it."),
     )
-    unit = IdFilter(field_name="organization__unit", label=_("Unit id"))
+    unit = filters.NumberFilter(
+        method="filter_unit",
+        label=_("Unit"),
+        help_text=_("Unit id: records of its organizations (joint committees included)."),
+    )
     type = filters.CharFilter(
         method="filter_type",
         label=_("Activity type"),
@@ -156,6 +166,9 @@ class ActivityRecordFilter(filters.FilterSet):
 
     def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset.filter(organization__path__startswith=_path_of(value))
+
+    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(organization__in=_organizations_of_unit(value))
 
     def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -214,7 +227,4 @@ class ComplianceFilter(filters.FilterSet):
         return queryset.filter(path__startswith=_path_of(value))
 
     def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        joint = Organization.joint_units.through.objects.filter(unit_id=value).values(
-            "organization_id"
-        )
-        return queryset.filter(Q(unit=value) | Q(pk__in=joint))
+        return queryset.filter(pk__in=_organizations_of_unit(value))

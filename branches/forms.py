@@ -26,7 +26,7 @@ from .models import (
     Member,
     Organization,
 )
-from .services import ActivityInput
+from .services import ActivityInput, validate_attachment
 
 
 def attendance_field(member_pk: int) -> str:
@@ -158,6 +158,15 @@ class ActivityRecordForm(forms.Form):
             absent_ids={pk for pk, s in answered.items() if s == AttendanceStatus.ABSENT},
             attachments=attachments,
         )
+
+    def check_attachments(self, uploads: list[UploadedFile]) -> None:
+        """When the form itself is refused the service is not asked; the files are checked
+        here so that all the errors come back in one round (the service checks them again)."""
+        for upload in uploads:
+            try:
+                validate_attachment(upload)
+            except ValidationError as exc:
+                self.attachment_errors.extend(exc.messages)
 
     def add_service_errors(self, exc: ValidationError) -> None:
         """Put the service's errors next to the fields they name."""

@@ -342,7 +342,7 @@ class Member(models.Model):
     """A party member (党员). No national ID number is stored, on purpose."""
 
     member_no = models.CharField(_("member number"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(_("full name"), max_length=50, db_index=True)
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     joined_on = models.DateField(_("joined the party on"))
@@ -486,7 +486,7 @@ class ActivityType(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=50, unique=True)
     organization_kinds = models.JSONField(
-        _("filed by"),
+        _("held by"),
         default=list,
         validators=[organization_kinds_valid],
         help_text=_("Kinds of organization that hold and file this activity."),
@@ -647,6 +647,23 @@ class ActivityRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.type_name} {self.topic}"
+
+    def clean(self) -> None:
+        # The portal and API validate through services; this guards edits in the admin.
+        errors = {}
+        if self.date and self.date > timezone.localdate():
+            errors["date"] = _("The date cannot be in the future.")
+        if (
+            self.activity_type_id
+            and self.organization_id
+            and self.organization.kind not in self.activity_type.organization_kinds
+        ):
+            errors["activity_type"] = _("A %(kind)s does not hold a %(type)s.") % {
+                "kind": self.organization.get_kind_display(),
+                "type": self.activity_type.name,
+            }
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def expected_count(self) -> int:

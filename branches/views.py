@@ -22,7 +22,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role
 from accounts.views import landing_url
@@ -257,7 +257,7 @@ def _edit_refusal(user, record: ActivityRecord) -> str:
     return gettext("You cannot change records of this organization.")
 
 
-def _render_form(request, form, organization, record=None, status=200) -> HttpResponse:
+def _render_form(request, form, organization, record=None) -> HttpResponse:
     context = {
         "form": form,
         "organization": organization,
@@ -265,7 +265,7 @@ def _render_form(request, form, organization, record=None, status=200) -> HttpRe
         "attachments": list(record.attachments.all()) if record is not None else [],
         "today": timezone.localdate(),
     }
-    return render(request, "branches/activity_form.html", context, status=status)
+    return render(request, "branches/activity_form.html", context)
 
 
 @login_required
@@ -283,11 +283,12 @@ def activity_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         form = ActivityRecordForm(request.POST, **form_kwargs)
-        if form.is_valid():
+        uploads = request.FILES.getlist("attachments")
+        if not form.is_valid():
+            form.check_attachments(uploads)
+        else:
             try:
-                record = file_activity_record(
-                    user, form.activity_input(request.FILES.getlist("attachments"))
-                )
+                record = file_activity_record(user, form.activity_input(uploads))
             except ValidationError as exc:
                 form.add_service_errors(exc)
             except PermissionDenied as exc:
@@ -332,14 +333,14 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form_kwargs = dict(organization=organization, types=types, members=_attendee_pool(organization))
     if request.method == "POST":
         form = ActivityRecordForm(request.POST, **form_kwargs)
-        if form.is_valid():
+        uploads = request.FILES.getlist("attachments")
+        if not form.is_valid():
+            form.check_attachments(uploads)
+        else:
             remove = [int(v) for v in request.POST.getlist("remove_attachment") if v.isdigit()]
             try:
                 update_activity_record(
-                    user,
-                    record,
-                    form.activity_input(request.FILES.getlist("attachments")),
-                    remove_attachment_ids=remove,
+                    user, record, form.activity_input(uploads), remove_attachment_ids=remove
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -384,6 +385,7 @@ def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Records of the organization and of everything under it (a branch's groups), newest
     first, filtered by type and month."""
@@ -419,6 +421,7 @@ def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One record: facts, attendance by status, photos and minutes."""
     user = request.user
@@ -454,6 +457,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """An attachment's file, for users who may see its record: media files are never public."""
     found = get_object_or_404(

@@ -20,7 +20,7 @@
   }
 
   function updateTally() {
-    if (!tally) return;
+    if (!tally || !rows.length) return;
     var counts = { present: 0, excused: 0, absent: 0 };
     rows.forEach(function (row) {
       if (row.hidden) return;

@@ -146,7 +146,16 @@ def test_token_clients_can_file_and_download(tree, activity_types, secretary_a):
         ({"date": "2999-01-01"}, "date", "The date cannot be in the future."),
         ({"topic": "   "}, "topic", "This field may not be blank."),
         ({"activity_type": "group_meeting"}, "activity_type", "does not hold a 党小组会"),
-        ({"absent": ["b1"]}, "attendance", "陈静"),
+        (
+            {"organization": "group_a", "activity_type": "group_meeting", "absent": ["a3"]},
+            "attendance",
+            "Not members of 统计局第一党小组: 李娜",  # in branch_a, not in its group
+        ),
+        (
+            {"activity_type": "committee_meeting", "absent": ["a2"]},
+            "attendance",
+            "Only committee members attend a committee meeting: 王芳",
+        ),
         ({"excused": ["a2"], "absent": ["a2"]}, "attendance", "both excused and absent"),
     ],
 )
@@ -156,10 +165,20 @@ def test_refusals_are_400s_keyed_by_field_and_nothing_is_saved(
     for key in ("absent", "excused"):
         if key in extra:
             extra[key] = [tree.members[m].pk for m in extra[key]]
+    if "organization" in extra:
+        extra["organization"] = getattr(tree, extra["organization"]).pk
     response = post(client_for("secretary_a"), body(tree, **extra), **ENGLISH)
     assert response.status_code == 400
     errors = response.json()
     assert fragment in " ".join(errors[field]), errors
+    assert counts() == (0, 0, 0)
+
+
+def test_member_ids_out_of_scope_are_refused_without_their_names(tree, activity_types, client_for):
+    stranger = tree.members["b1"]  # branch_b: secretary_a may not see them
+    response = post(client_for("secretary_a"), body(tree, absent=[stranger.pk]), **ENGLISH)
+    assert response.status_code == 400
+    assert response.json() == {"attendance": [f"No such members: {stranger.pk}."]}
     assert counts() == (0, 0, 0)
 
 

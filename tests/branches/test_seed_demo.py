@@ -1,17 +1,24 @@
 """`manage.py seed_demo`: the small demo set is complete, consistent and reproducible."""
 
+import datetime
+from collections import Counter, defaultdict
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
 from branches import demo, selectors
+from branches.compliance import COMMITTEE_MIN_SIZE, compute_compliance
 from branches.dates import add_months
 from branches.models import (
     COLLEGE_OR_ABOVE,
+    COMMITTEE_DUTIES,
+    ActivityRecord,
+    Attendance,
+    ComplianceRule,
     Member,
     MemberStatus,
     Organization,
@@ -21,6 +28,7 @@ from branches.models import (
     Unit,
     years_ago,
 )
+from branches.periods import Period
 from branches.rules import branch_structure_warnings
 
 K = OrganizationKind
@@ -39,8 +47,18 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture
-def seeded(db):
-    return seed(scale="small")
+def seeded(db, activity_types):
+    return seed(scale="small", activity_months=2)
+
+
+@pytest.fixture
+def year_of_activity(db, activity_types):
+    """Twelve full months of organizational life, and this month so far."""
+    return seed(scale="small", activity_months=12)
+
+
+def window_start(months: int) -> datetime.date:
+    return add_months(timezone.localdate().replace(day=1), -months)
 
 
 def test_small_scale_counts(seeded):
@@ -54,7 +72,7 @@ def test_small_scale_counts(seeded):
         "public_institution",
         "enterprise",
     }
-    assert "Demo data built" in seeded
+    assert "演示数据已生成" in seeded  # the command speaks the default language, zh-hans
 
 
 def test_tree_is_consistent(seeded):
@@ -193,20 +211,242 @@ def _snapshot():
     )
 
 
-def test_deterministic(db):
-    seed(scale="small", seed=5)
-    first = _snapshot()
-    seed(scale="small", seed=5, flush=True)
+def _records_snapshot():
+    records = ActivityRecord.objects.order_by("organization__code", "activity_type__code", "date")
+    rows = list(
+        records.values_list(
+            "organization__code",
+            "activity_type__code",
+            "date",
+            "topic",
+            "place",
+            "present_count",
+            "excused_count",
+            "absent_count",
+            "counts_for_compliance",
+            "filed_at",
+        )
+    )
+    attendance = list(
+        Attendance.objects.order_by(
+            "record__organization__code", "record__date", "member__member_no"
+        ).values_list("record__activity_type__code", "member__member_no", "status")
+    )
+    return rows, attendance
+
+
+def test_deterministic(db, activity_types):
+    seed(scale="small", seed=5, activity_months=3)
+    first, first_records = _snapshot(), _records_snapshot()
+    assert first_records[0] and first_records[1]
+    seed(scale="small", seed=5, activity_months=3, flush=True)
     assert _snapshot() == first
+    assert _records_snapshot() == first_records
     assert User.objects.filter(username="admin").count() == 1
-    seed(scale="small", seed=6, flush=True)
+    seed(scale="small", seed=6, activity_months=3, flush=True)
     assert [row[1] for row in _snapshot()] != [row[1] for row in first]
+    assert _records_snapshot() != first_records
+
+
+def test_activity_records_do_not_change_the_rest(db, activity_types):
+    """Activity records draw from their own random stream: the tree and members stay put."""
+    seed(scale="small", seed=5, activity_months=0)
+    without = _snapshot()
+    assert not ActivityRecord.objects.exists()
+    seed(scale="small", seed=5, activity_months=2, flush=True)
+    assert _snapshot() == without
+    assert ActivityRecord.objects.exists()
+
+
+# --- organizational life ----------------------------------------------------------------------
+
+
+def test_activity_records_for_branches_and_groups(year_of_activity):
+    today = timezone.localdate()
+    records = ActivityRecord.objects.select_related("organization", "activity_type")
+    assert f"{records.count()}" in year_of_activity  # the command reports how many
+    by_kind = Counter(records.values_list("organization__kind", "activity_type__code"))
+    # Groups hold 党小组会 and nothing else; branches hold the rest.
+    assert by_kind[(K.GROUP, "group_meeting")] > 0
+    assert {code for kind, code in by_kind if kind == K.GROUP} == {"group_meeting"}
+    branch_codes = {code for kind, code in by_kind if kind == K.BRANCH}
+    assert branch_codes == {
+        "general_meeting",
+        "committee_meeting",
+        "party_lecture",
+        "theme_day",
+        "life_meeting",
+        "democratic_appraisal",
+    }
+    assert not records.exclude(organization__kind__in=[K.BRANCH, K.GROUP]).exists()
+    # Every group and every branch with members founded before the window held something.
+    start = window_start(12)
+    for org in Organization.objects.filter(kind__in=[K.BRANCH, K.GROUP], founded_on__lt=start):
+        assert records.filter(organization=org).exists(), org.name
+    # Within the window, never in the future, never before the organization was founded.
+    assert not records.filter(date__gte=today).exists()  # filed in the evening
+    assert not records.filter(date__lt=start).exists()
+    assert not records.filter(date__lt=F("organization__founded_on")).exists()
+    # No duplicates (the unique constraint holds), and each carries its type's name.
+    dupes = records.values("organization", "activity_type", "date").annotate(n=Count("id"))
+    assert not dupes.filter(n__gt=1).exists()
+    assert not records.exclude(type_name=F("activity_type__name")).exists()
+    assert not records.filter(Q(topic="") | Q(place="") | Q(content="")).exists()
+    # Two theme days in a month happen, now and then.
+    theme_days = Counter(
+        (r.organization_id, r.date.year, r.date.month)
+        for r in records.filter(activity_type__code="theme_day")
+    )
+    assert any(n == 2 for n in theme_days.values())
+    assert sum(n == 1 for n in theme_days.values()) > 0.8 * len(theme_days)
+
+
+def test_committee_meetings_only_where_a_committee_was_elected(year_of_activity):
+    committee_sizes = dict(
+        Member.objects.filter(duty__in=COMMITTEE_DUTIES)
+        .values("branch")
+        .annotate(n=Count("id"))
+        .values_list("branch", "n")
+    )
+    holding = set(
+        ActivityRecord.objects.filter(activity_type__code="committee_meeting").values_list(
+            "organization", flat=True
+        )
+    )
+    assert holding
+    assert all(committee_sizes.get(pk, 0) >= COMMITTEE_MIN_SIZE for pk in holding)
+    # ...and those without one are not forgotten by mistake: most with a committee held some.
+    with_committee = {pk for pk, n in committee_sizes.items() if n >= COMMITTEE_MIN_SIZE}
+    assert len(holding) >= 0.8 * len(with_committee)
+
+
+def test_attendance_rows_match_the_counts(year_of_activity):
+    records = ActivityRecord.objects.annotate(
+        present=Count("attendances", filter=Q(attendances__status="present")),
+        excused=Count("attendances", filter=Q(attendances__status="excused")),
+        absent=Count("attendances", filter=Q(attendances__status="absent")),
+        rows=Count("attendances"),
+    )
+    assert not records.exclude(
+        present=F("present_count"), excused=F("excused_count"), absent=F("absent_count")
+    ).exists()
+    assert not records.filter(rows=0).exists()
+    totals = Counter(Attendance.objects.values_list("status", flat=True))
+    total = sum(totals.values())
+    assert 0.85 < totals["present"] / total < 0.95
+    assert totals["excused"] > totals["absent"] > 0
+    # The right people were expected: the group, the committee, or the branch.
+    rows = Attendance.objects.values_list(
+        "record__organization__kind",
+        "record__organization_id",
+        "record__activity_type__committee_only",
+        "member__branch_id",
+        "member__group_id",
+        "member__duty",
+    )
+    for kind, org_id, committee_only, branch_id, group_id, duty in rows:
+        if kind == K.GROUP:
+            assert group_id == org_id
+        else:
+            assert branch_id == org_id
+            if committee_only:
+                assert duty in COMMITTEE_DUTIES
+    # A committee meeting counts when more than half of the committee came; a few did not.
+    committee = ActivityRecord.objects.filter(activity_type__committee_only=True)
+    for r in committee:
+        assert r.counts_for_compliance == (r.present_count * 2 > r.expected_count)
+    assert committee.filter(counts_for_compliance=False).exists()
+    assert not ActivityRecord.objects.filter(
+        activity_type__committee_only=False, counts_for_compliance=False
+    ).exists()
+
+
+def test_records_are_filed_by_the_demo_secretaries_that_evening(year_of_activity):
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    secretaries = {u.organization_id: u.pk for u in User.objects.filter(role=Role.SECRETARY)}
+    assert secretaries
+    for r in ActivityRecord.objects.select_related("organization"):
+        org = r.organization
+        branch_id = org.parent_id if org.kind == K.GROUP else org.pk
+        assert r.filed_by_id == secretaries.get(branch_id)
+        local = timezone.localtime(r.filed_at, tz)
+        assert r.filed_at <= now
+        assert local.date() == r.date and 18 <= local.hour <= 22
+    assert ActivityRecord.objects.filter(filed_by__isnull=False).exists()
+
+
+def test_compliance_over_the_last_twelve_months_looks_true(year_of_activity):
+    """Asked of the compliance engine itself: 85-95% of what was owed held overall, a few
+    branches chronically behind, most near-perfect."""
+    today = timezone.localdate()
+    month = Period.containing("month", today)
+    owed = held = 0
+    per_branch: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for _ in range(12):
+        month = month.previous()
+        results = compute_compliance(Organization.objects.all(), month, today=today)
+        for result in results.values():
+            if result.kind == K.GROUP:
+                continue  # counted in its branch's 党小组会 line
+            owed += result.owed
+            held += result.held
+            if result.kind == K.BRANCH:
+                per_branch[result.organization_id][0] += result.owed
+                per_branch[result.organization_id][1] += result.held
+    assert owed > 0
+    assert 0.85 <= held / owed <= 0.95, held / owed
+    rates = [h / o for o, h in per_branch.values() if o]
+    assert any(rate < 0.75 for rate in rates)
+    assert sum(rate >= 0.9 for rate in rates) >= 0.6 * len(rates)
+    # The command checked the same with the engine, and said so.
+    summary = demo.compliance_summary(12)
+    assert (summary.owed, summary.held) == (owed, held)
+    assert f"{held}" in year_of_activity and f"{owed}" in year_of_activity
+
+
+def test_rules_come_from_the_database(db, activity_types):
+    """Nothing is hard-coded: two theme days a month owed, two theme days a month held."""
+    ComplianceRule.objects.filter(activity_type__code="theme_day").update(minimum_count=2)
+    ComplianceRule.objects.filter(activity_type__code="life_meeting").delete()
+    seed(scale="small", activity_months=3)
+    assert not ActivityRecord.objects.filter(activity_type__code="life_meeting").exists()
+    start = window_start(3)
+    end = timezone.localdate().replace(day=1)
+    theme_days = Counter(
+        (r.organization_id, r.date.year, r.date.month)
+        for r in ActivityRecord.objects.filter(
+            activity_type__code="theme_day", date__gte=start, date__lt=end
+        )
+    )
+    assert sum(n >= 2 for n in theme_days.values()) > 0.7 * len(theme_days)
+
+
+def test_no_activity_records_when_asked_for_none(db, activity_types):
+    seed(scale="small", activity_months=0)
+    assert not ActivityRecord.objects.exists()
+    assert Member.objects.exists()
+
+
+def test_negative_activity_months_are_refused(db):
+    with pytest.raises(CommandError):
+        seed(scale="small", activity_months=-1)
+
+
+def test_flush_deletes_the_organizational_life(seeded):
+    assert ActivityRecord.objects.exists() and Attendance.objects.exists()
+    deleted = demo.flush()
+    assert deleted["activity_records"] > 0 and deleted["attendance"] > 0
+    assert not ActivityRecord.objects.exists()
+    assert not Attendance.objects.exists()
+    assert not ActivityRecord.history.exists()
+    assert not Unit.objects.exists()
 
 
 def test_if_empty_is_a_no_op_on_seeded_data(seeded):
     before = (Unit.objects.count(), Member.objects.count(), User.objects.count())
     out = seed(scale="small", if_empty=True)
-    assert "already" in out
+    assert "已有" in out  # "already holds units", in the default language
     assert (Unit.objects.count(), Member.objects.count(), User.objects.count()) == before
 
 
@@ -216,7 +456,7 @@ def test_second_run_refuses_without_flags(seeded):
 
 
 def test_if_empty_builds_on_an_empty_database(db):
-    seed(scale="small", if_empty=True)
+    seed(scale="small", if_empty=True, activity_months=1)
     assert Unit.objects.exists()
 
 
@@ -224,7 +464,7 @@ def test_flush_keeps_other_accounts(tree, staff, secretary_a):
     """Flush deletes all organization data, but only the accounts the demo itself made."""
     with pytest.raises(CommandError):
         seed(scale="small")
-    seed(scale="small", flush=True)
+    seed(scale="small", flush=True, activity_months=1)
     assert not Unit.objects.filter(name="市水务局", organizations__code="B").exists()
     staff.refresh_from_db()
     secretary_a.refresh_from_db()
