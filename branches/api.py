@@ -48,6 +48,7 @@ from .selectors import (
     organizations_for_display,
     structure_warnings,
     unit_counts_in_scope,
+    visible_activity_records,
     visible_members,
     visible_organizations,
     visible_units,
@@ -231,10 +232,6 @@ class MemberViewSet(ScopedReadOnlyViewSet):
 
 
 # --- Organizational life: activity types, records, compliance -------------------------------
-
-
-def _visible_records(user: User | None) -> QuerySet[ActivityRecord]:
-    return ActivityRecord.objects.filter(organization__in=visible_organizations(user).values("pk"))
 
 
 # A list of OrganizationKind values. Plain strings in the schema: a second enum over the same
@@ -582,7 +579,7 @@ class ActivityRecordViewSet(ScopedModelViewSet):
 
     def scoped_queryset(self, user: User | None) -> QuerySet[ActivityRecord]:
         return (
-            _visible_records(user)
+            visible_activity_records(user)
             .select_related("organization", "activity_type", "filed_by")
             .prefetch_related(
                 Prefetch(
@@ -614,7 +611,7 @@ class ActivityRecordViewSet(ScopedModelViewSet):
         """Download one attachment of a record in your scope."""
         found = get_object_or_404(
             Attachment.objects.filter(
-                record__in=_visible_records(request.user).filter(pk=pk).values("pk")
+                record__in=visible_activity_records(request.user).filter(pk=pk).values("pk")
             ),
             pk=attachment_pk,
         )

@@ -18,6 +18,7 @@ Semantics, so that everybody reads the figures the same way:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from collections.abc import Collection
@@ -248,17 +249,28 @@ class PeriodStatus:
 def what_we_still_owe(
     organization: Organization, today: datetime.date | None = None
 ) -> list[PeriodStatus]:
-    """The secretary's card: this month, this quarter and this year, so far."""
+    """The secretary's card: this month, this quarter and this year, so far.
+
+    One run of the engine for the year, sliced into the month and the quarter; periods that
+    have not begun yet (December's theme day in November) are not owed yet.
+    """
     today = today or timezone.localdate()
     qs = Organization.objects.filter(pk=organization.pk)
-    return [
-        PeriodStatus(period, compute_compliance(qs, period, today=today)[organization.pk])
-        for period in (
-            Period.containing("month", today),
-            Period.containing("quarter", today),
-            Period.containing("year", today),
-        )
-    ]
+    year_period = Period.containing("year", today)
+    year = compute_compliance(qs, year_period, today=today)[organization.pk]
+    year = dataclasses.replace(
+        year, obligations=[o for o in year.obligations if o.period.start <= today]
+    )
+    statuses = []
+    for period in (Period.containing("month", today), Period.containing("quarter", today)):
+        inside = [
+            o
+            for o in year.obligations
+            if period.start <= o.period.start and o.period.end <= period.end
+        ]
+        statuses.append(PeriodStatus(period, dataclasses.replace(year, obligations=inside)))
+    statuses.append(PeriodStatus(year_period, year))
+    return statuses
 
 
 def compliance_due_in_month(

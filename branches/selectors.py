@@ -9,7 +9,15 @@ from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import COMMITTEE_DUTIES, Member, MemberStatus, Organization, Term, Unit
+from .models import (
+    COMMITTEE_DUTIES,
+    ActivityRecord,
+    Member,
+    MemberStatus,
+    Organization,
+    Term,
+    Unit,
+)
 from .rules import branch_structure_warnings
 
 if TYPE_CHECKING:
@@ -44,6 +52,10 @@ def visible_organizations(user: User | None) -> QuerySet[Organization]:
         ).values("pk")
         return qs.filter(pk__in=in_units)
     return qs.none()
+
+
+def visible_activity_records(user: User | None) -> QuerySet[ActivityRecord]:
+    return ActivityRecord.objects.filter(organization__in=visible_organizations(user).values("pk"))
 
 
 def visible_units(user: User | None) -> QuerySet[Unit]:

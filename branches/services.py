@@ -254,9 +254,15 @@ def _validate_activity(data: ActivityInput, record: ActivityRecord | None) -> tu
         expected_ids = {m.pk for m in expected}
         strangers = (data.excused_ids | data.absent_ids) - expected_ids
         if strangers:
-            names = "、".join(
-                Member.objects.filter(pk__in=strangers).values_list("name", flat=True)
-            ) or ", ".join(str(i) for i in sorted(strangers))
+            # Name only members of this organization's branch; anyone else by id, so an error
+            # never tells who is behind an id outside the user's scope.
+            branch_id = org.parent_id if org.kind == OrganizationKind.GROUP else org.pk
+            known = dict(
+                Member.objects.filter(pk__in=strangers, branch_id=branch_id).values_list(
+                    "pk", "name"
+                )
+            )
+            names = "、".join(known.get(pk, f"#{pk}") for pk in sorted(strangers))
             message = (
                 gettext("Only committee members attend a committee meeting: %(names)s.")
                 if activity_type.committee_only
@@ -370,8 +376,10 @@ def update_activity_record(
             record.save()
             if remove_attachment_ids:
                 for attachment in record.attachments.filter(pk__in=remove_attachment_ids):
-                    attachment.file.delete(save=False)
+                    # The file goes only once the change is committed: a rollback keeps it.
+                    name, storage = attachment.file.name, attachment.file.storage
                     attachment.delete()
+                    transaction.on_commit(lambda n=name, s=storage: s.delete(n))
             _write_attendance_and_files(record, data, expected, content_types)
     except IntegrityError as exc:
         raise ValidationError(

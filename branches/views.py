@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -48,6 +48,7 @@ from .selectors import (
     organizations_for_display,
     structure_warnings,
     unit_counts_in_scope,
+    visible_activity_records,
     visible_members,
     visible_organizations,
     visible_units,
@@ -218,11 +219,6 @@ def member_search(request: HttpRequest) -> HttpResponse:
 # --- Organizational life: activity records --------------------------------------------------
 
 
-def _visible_records(user) -> QuerySet[ActivityRecord]:
-    """Records of the organizations in the user's scope (the one scoping rule, nothing else)."""
-    return ActivityRecord.objects.filter(organization__in=visible_organizations(user).values("pk"))
-
-
 def _types_for(organization: Organization) -> list[ActivityType]:
     """The activity types this kind of organization holds (a JSON list: filtered in Python,
     since SQLite has no JSON containment lookup)."""
@@ -322,7 +318,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The filing form, prefilled; secretaries may edit within the window, staff always."""
     user = request.user
     record = get_object_or_404(
-        _visible_records(user).select_related("organization", "activity_type"), pk=pk
+        visible_activity_records(user).select_related("organization", "activity_type"), pk=pk
     )
     if not can_edit_record(user, record):
         return _forbidden(request, _edit_refusal(user, record))
@@ -370,7 +366,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes (the record, its attendance and its files)."""
     user = request.user
-    record = get_object_or_404(_visible_records(user).select_related("organization"), pk=pk)
+    record = get_object_or_404(visible_activity_records(user).select_related("organization"), pk=pk)
     if not can_edit_record(user, record):
         return _forbidden(request, _edit_refusal(user, record))
     if request.method == "POST":
@@ -395,7 +391,7 @@ def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     # counted in a subquery).
     organization = get_object_or_404(visible_organizations(user), pk=pk)
     records = (
-        _visible_records(user)
+        visible_activity_records(user)
         .filter(organization__path__startswith=organization.path)
         .select_related("organization")
         .annotate(
@@ -428,7 +424,8 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Queries: 1 the record (organization, type, filer joined), 2 attendance with members,
     # 3 attachments, 4-5 may the user write here / edit it still (secretaries only).
     record = get_object_or_404(
-        _visible_records(user).select_related("organization", "activity_type", "filed_by"), pk=pk
+        visible_activity_records(user).select_related("organization", "activity_type", "filed_by"),
+        pk=pk,
     )
     attendances = list(
         record.attendances.select_related("member")

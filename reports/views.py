@@ -26,6 +26,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -132,6 +133,12 @@ def _owned_export(request: HttpRequest, pk: int) -> LedgerExport:
     return get_object_or_404(_owned_exports(request.user), pk=pk)
 
 
+def _downloads_url(code: str, params: dict[str, Any] | None = None) -> str:
+    """The downloads page with a ledger chosen and its form prefilled."""
+    query = {"ledger": code, **{k: v for k, v in (params or {}).items() if v not in (None, "")}}
+    return f"{reverse('portal:downloads')}?{urlencode(query)}#ledger-{code}"
+
+
 def export_state(export: LedgerExport) -> dict[str, Any]:
     """What the job page polls for (no query: everything is on the row)."""
     done = export.status == ExportStatus.DONE and bool(export.file)
@@ -228,6 +235,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "filters": filters,
         "state": export_state(export),
         "status_url": reverse("portal:export_status", args=[export.pk]),
+        "change_filters_url": _downloads_url(export.ledger, export.params),
     }
     return render(request, "reports/export_detail.html", context)
 
@@ -334,6 +342,6 @@ def bulletin_detail(request: HttpRequest, month: str) -> HttpResponse:
         "missed": missed,
         "overdue": overdue,
         "scope": scope,
-        "more_filters_url": reverse("portal:downloads") + f"?ledger=bulletin&period={code}",
+        "more_filters_url": _downloads_url("bulletin", {"period": code}),
     }
     return render(request, "reports/bulletin_detail.html", context)

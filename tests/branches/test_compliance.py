@@ -186,3 +186,16 @@ def test_query_count_is_the_same_for_10_and_500_organizations(
             Organization.objects.filter(pk__in=ids), Period.year(2026), today=TODAY
         )
     assert len(large) == 500
+
+
+def test_the_card_owes_only_periods_that_have_begun(branch, activity_types):
+    from branches.compliance import what_we_still_owe
+
+    add_record(branch, activity_types["theme_day"], D(2026, 11, 3))
+    month, quarter, year = what_we_still_owe(branch, today=TODAY)  # 27 November 2026
+    assert (month.period.code, quarter.period.code, year.period.code) == (
+        "2026-11", "2026-Q4", "2026"
+    )
+    assert dict(month.still_owed).get("主题党日") is None  # November's is done
+    assert dict(quarter.still_owed)["主题党日"] == 1  # October's was missed
+    assert dict(year.still_owed)["主题党日"] == 10  # January to October; December not begun
