@@ -34,13 +34,8 @@ from . import services
 from .forms import FILTER_NAMES
 from .ledgers import Ledger, LedgerFilterForm, all_ledgers, get_ledger
 from .models import Bulletin, BulletinRow, BulletinUnitRow, ExportStatus, LedgerExport
-from .views import (
-    bulletin_for_month,
-    bulletin_rows,
-    bulletin_unit_rows,
-    export_file_response,
-    ledger_title,
-)
+from .selectors import bulletin_rows, bulletin_unit_rows, ledger_title
+from .views import bulletin_for_month, export_file_response
 
 if TYPE_CHECKING:
     from accounts.models import User

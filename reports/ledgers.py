@@ -297,11 +297,16 @@ def write_xlsx(
 
     converters = [_converter(ws, column) for column in columns]
     written = 0
-    for row in ledger.rows():
-        ws.append([convert(value) for convert, value in zip(converters, row, strict=True)])
-        written += 1
-        if progress is not None and written % progress_every == 0:
-            progress(written)
+    try:
+        for row in ledger.rows():
+            ws.append([convert(value) for convert, value in zip(converters, row, strict=True)])
+            written += 1
+            if progress is not None and written % progress_every == 0:
+                progress(written)
+    except BaseException:
+        ws.close()  # end the sheet's stream now, not at garbage collection
+        ws._writer.cleanup()  # and remove openpyxl's temporary file: a worker lives long
+        raise
     last_row = HEADER_ROW + max(written, 1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{last_row}"
     wb.save(fileobj)
@@ -343,10 +348,13 @@ class BulletinLedger(Ledger):
     def queryset(self) -> QuerySet:
         from .models import BulletinRow
 
-        return BulletinRow.objects.filter(
-            bulletin__month=self.params.period.start,
-            organization__in=self.organizations().values("pk"),
-        ).order_by("unit_name", "organization_code")
+        lines = BulletinRow.objects.filter(bulletin__month=self.params.period.start).order_by(
+            "unit_name", "organization_code"
+        )
+        if self.user.sees_whole_city and self.params.organization is None:
+            # History as published: lines of organizations deleted since stay for the city.
+            return lines.filter(unit=self.params.unit) if self.params.unit else lines
+        return lines.filter(organization__in=self.organizations().values("pk"))
 
     def rows(self) -> Iterable[Sequence[Any]]:
         fields = (

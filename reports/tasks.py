@@ -22,12 +22,15 @@ def build_bulletin(month: str, user_id: int | None = None) -> int:
     return services.build_bulletin(Period.parse(month), user=user).pk
 
 
-@shared_task(name="reports.build_ledger_export")
-def build_ledger_export(export_id: int) -> str:
+@shared_task(bind=True, name="reports.build_ledger_export")
+def build_ledger_export(self, export_id: int) -> str:
     try:
         return services.run_export(export_id).status
     finally:
-        close_old_connections()  # long work: do not hand a stale connection to the next task
+        # Long work: do not hand a stale connection to the next task. Not when run eagerly
+        # (dev without Redis, tests): the caller's connection is in use, maybe in a transaction.
+        if not self.request.is_eager:
+            close_old_connections()
 
 
 @shared_task(name="reports.remove_old_exports")

@@ -32,12 +32,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from branches.periods import Period
-from branches.selectors import visible_organizations
 
 from . import services
 from .forms import initial_from_query, ledger_filter_form
 from .ledgers import Ledger, LedgerParams, all_ledgers, get_ledger, params_from_json, write_xlsx
-from .models import Bulletin, BulletinRow, BulletinUnitRow, ExportStatus, LedgerExport
+from .models import Bulletin, ExportStatus, LedgerExport
+from .selectors import bulletin_rows, bulletin_unit_rows, ledger_title
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -49,35 +49,6 @@ SPOOL_MAX_BYTES = 8 * 1024 * 1024
 
 
 # --- shared reads (the API uses them too) ---------------------------------------------------
-
-
-def ledger_title(code: str) -> str:
-    ledger_cls = get_ledger(code)
-    return str(ledger_cls.title) if ledger_cls is not None else code
-
-
-def bulletin_unit_rows(user: User | None, bulletin: Bulletin) -> QuerySet[BulletinUnitRow]:
-    """The unit lines of the ranking this user may see.
-
-    Staff and city-wide inspectors: every unit. An inspector of units: the lines of those units
-    (their city rank kept, so they see where their units stand). Secretaries and anybody else:
-    none — a secretary's page is about their own organization.
-    """
-    lines = BulletinUnitRow.objects.filter(bulletin=bulletin).order_by("rank", "unit_name")
-    if user is None or not user.is_authenticated or not user.is_active:
-        return lines.none()
-    if user.sees_whole_city:
-        return lines
-    if user.role == Role.INSPECTOR:
-        return lines.filter(unit__in=user.units.values("pk"))
-    return lines.none()
-
-
-def bulletin_rows(user: User | None, bulletin: Bulletin) -> QuerySet[BulletinRow]:
-    """The organization lines in the user's scope (the one scoping rule, as for the ledger)."""
-    return BulletinRow.objects.filter(
-        bulletin=bulletin, organization__in=visible_organizations(user).values("pk")
-    ).order_by("unit_name", "organization_code")
 
 
 def bulletin_for_month(month: str) -> Bulletin:

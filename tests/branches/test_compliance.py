@@ -194,7 +194,9 @@ def test_the_card_owes_only_periods_that_have_begun(branch, activity_types):
     add_record(branch, activity_types["theme_day"], D(2026, 11, 3))
     month, quarter, year = what_we_still_owe(branch, today=TODAY)  # 27 November 2026
     assert (month.period.code, quarter.period.code, year.period.code) == (
-        "2026-11", "2026-Q4", "2026"
+        "2026-11",
+        "2026-Q4",
+        "2026",
     )
     assert dict(month.still_owed).get("主题党日") is None  # November's is done
     assert dict(quarter.still_owed)["主题党日"] == 1  # October's was missed

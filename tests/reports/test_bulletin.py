@@ -150,7 +150,10 @@ def test_bulletin_build_is_a_constant_number_of_queries(tree, activity_types):
     few = queries_to_build()
     for i in range(40):
         Organization.objects.create(
-            code=f"X{i}", name=f"支部{i}", kind=OrganizationKind.BRANCH, unit=tree.unit_b,
+            code=f"X{i}",
+            name=f"支部{i}",
+            kind=OrganizationKind.BRANCH,
+            unit=tree.unit_b,
             parent=tree.committee_b,
         )
     # The engine (6 queries for each of month and quarter), the organizations' names, the

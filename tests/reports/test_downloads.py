@@ -21,7 +21,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from branches.models import Member
-from reports import tasks
 from reports.ledgers import REGISTRY, Column, Ledger
 from reports.models import ExportStatus, LedgerExport
 
@@ -58,15 +57,6 @@ def members_ledger(monkeypatch):
 def _media(settings, tmp_path):
     """Export files go to a temporary MEDIA_ROOT, never into the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection(monkeypatch):
-    """The export task calls close_old_connections() when done: right in a worker, but run
-    eagerly inside the test's transaction on PostgreSQL it closes the test's own connection
-    (autocommit differs from the settings, so Django deems it unusable). Fix proposed for
-    reports/tasks.py: skip it when `self.request.is_eager`."""
-    monkeypatch.setattr(tasks, "close_old_connections", lambda: None)
 
 
 def read_xlsx(content: bytes) -> list[tuple]:

@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from branches.models import Organization, OrganizationKind, Term
 from branches.periods import Period
-from reports import tasks
 from reports.ledgers import REGISTRY
 from reports.models import LedgerExport
 from reports.services import build_bulletin
@@ -35,15 +34,6 @@ def members_ledger(monkeypatch):
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection(monkeypatch):
-    """The export task calls close_old_connections() when done: right in a worker, but run
-    eagerly inside the test's transaction on PostgreSQL it closes the test's own connection
-    (autocommit differs from the settings, so Django deems it unusable). Fix proposed for
-    reports/tasks.py: skip it when `self.request.is_eager`."""
-    monkeypatch.setattr(tasks, "close_old_connections", lambda: None)
 
 
 def create(client, **data):
