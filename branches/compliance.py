@@ -183,22 +183,31 @@ def compute_compliance(
         .values_list("organization_id", "due_on")
     )
 
-    def held_in(org_id: int, type_id: int, sub: Period) -> int:
-        return sum(held.get((org_id, type_id, m.start), 0) for m in sub.subperiods("month"))
+    # The sub-periods of each rule and their months, worked out once, not per organization.
+    subperiods = {
+        rule.pk: [
+            (sub, [m.start for m in sub.subperiods("month")])
+            for sub in period.subperiods(rule.period)
+        ]
+        for rule in rules
+    }
 
     def obligations_of(org: dict) -> list[Obligation]:
         has_committee = committee_sizes.get(org["id"], 0) >= COMMITTEE_MIN_SIZE
         found = []
         for rule in rules:
-            for sub in period.subperiods(rule.period):
+            if org["kind"] not in rule.organization_kinds:
+                continue
+            type_id = rule.activity_type_id
+            for sub, months in subperiods[rule.pk]:
                 if _applies(rule, org["kind"], org["founded_on"], sub, has_committee):
                     found.append(
                         Obligation(
-                            rule.activity_type_id,
+                            type_id,
                             rule.activity_type.name,
                             sub,
                             rule.minimum_count,
-                            held_in(org["id"], rule.activity_type_id, sub),
+                            sum(held.get((org["id"], type_id, m), 0) for m in months),
                         )
                     )
         return found

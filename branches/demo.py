@@ -1971,8 +1971,12 @@ def flush() -> dict[str, int]:
     away. Other accounts stay; any that pointed at a deleted organization lose it (secretaries
     among them are deactivated: they have nothing to run).
     """
+    from reports.models import Bulletin
+
     deleted: dict[str, int] = {}
     with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
+        # Bulletins were built from the data going away: they would describe nobody.
+        deleted["bulletins"] = Bulletin.objects.all().delete()[1].get(Bulletin._meta.label, 0)
         deleted.update(_flush_activity_records())
         deleted["users"] = (
             User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")

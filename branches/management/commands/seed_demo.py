@@ -95,6 +95,15 @@ class Command(BaseCommand):
                     % deleted
                 )
         result = demo.build(scale, seed, activity_months=activity_months)
+        if result.counts["activity_records"]:
+            # The bulletins of the last three full months, so the bulletin pages show something
+            # before beat builds the next one on the 1st.
+            from reports.services import build_bulletin, previous_month
+
+            month = previous_month()
+            for _i in range(min(3, activity_months)):
+                build_bulletin(month)
+                month = month.previous()
         if verbose:
             elapsed = time.monotonic() - started
             check = ""
