@@ -40,12 +40,6 @@ def seed(*args, **options) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    """The demo hashes its one password once; PBKDF2's deliberate slowness is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def seeded(db, activity_types):
     return seed(scale="small", activity_months=2)
@@ -471,3 +465,15 @@ def test_flush_keeps_other_accounts(tree, staff, secretary_a):
     assert staff.is_active
     assert secretary_a.organization is None and not secretary_a.is_active
     assert User.objects.filter(username="admin").exists()
+
+
+def test_recent_bulletins_are_built_and_a_flush_removes_them(seeded):
+    from reports.models import Bulletin
+    from reports.services import previous_month
+
+    last = previous_month()
+    months = [b.month for b in Bulletin.objects.order_by("-month")]
+    assert months == [last.start, last.previous().start]  # activity_months=2: two bulletins
+    assert Bulletin.objects.get(month=last.start).rows.exists()
+    seed(scale="small", activity_months=0, flush=True)
+    assert not Bulletin.objects.exists()
