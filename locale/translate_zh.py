@@ -100,7 +100,7 @@ TRANSLATIONS: dict[str | tuple[str, str], str] = {
         "该规定已于%(day)s起生效。请先设置其截止日期，再添加一条自变更生效之日起施行的新规定，以便"
         "此前各期仍按原规定统计。"
     ),
-    "filed by": "填报方",
+    "filed by": "填报人",
     "month": "月份",
     "attendance": "出勤情况",
     "Organizations and members": "组织与党员",
@@ -131,20 +131,7 @@ TRANSLATIONS: dict[str | tuple[str, str], str] = {
         "随机种子：同一天使用相同的种子会生成相同的数据。"
     ),
     "Do nothing when the database already holds units.": "数据库中已有单位时不做任何操作。",
-    "Delete all units, organizations, terms and members (and the demo accounts) first.": (
-        "先删除所有单位、党组织、任期和党员（以及演示账号）。"
-    ),
     "The database already holds units: no demo data added.": "数据库中已有单位，未添加演示数据。",
-    (
-        "The database already holds units. Run with --flush to replace them with demo data (this "
-        "deletes all units, organizations, terms and members), or with --if-empty to leave them."
-    ): (
-        "数据库中已有单位。如需替换为演示数据，请加 --flush 参数运行（将删除所有单位、党组织、任期"
-        "和党员）；如需保留现有数据，请加 --if-empty 参数运行。"
-    ),
-    "Deleted: %(units)d units, %(organizations)d organizations, %(members)d members.": (
-        "已删除：%(units)d个单位，%(organizations)d个党组织，%(members)d名党员。"
-    ),
     "Demo data built (scale %(scale)s, seed %(seed)d) in %(seconds).1f s.": (
         "演示数据已生成（规模 %(scale)s，种子 %(seed)d），用时 %(seconds).1f 秒。"
     ),
@@ -414,6 +401,8 @@ TRANSLATIONS: dict[str | tuple[str, str], str] = {
     "Search": "查询",
     "%(counter)s member found": "共找到%(counter)s名党员",
     ("person", "Name"): "姓名",
+    ("export job", "status"): "状态",
+    ("export job", "Status"): "状态",
     "Age": "年龄",
     "Pages": "分页",
     "Previous": "上一页",
@@ -457,6 +446,310 @@ TRANSLATIONS: dict[str | tuple[str, str], str] = {
     "Log in": "登录",
     "Username": "用户名",
     "Password": "密码",
+    # organizational life: admin, API, filters, forms
+    "held by": "开展组织类别",
+    "full name": "姓名",
+    "Unknown activity type: {value}.": "未知的活动类型：{value}。",
+    "No such members: %(ids)s.": "以下党员不存在：%(ids)s。",
+    "Organization id: records of it and of everything under it.": (
+        "党组织ID：该组织及其所有下级组织的记录。"
+    ),
+    "Unit id: records of its organizations (joint committees included).": (
+        "单位ID：该单位各党组织的记录（含联合党委）。"
+    ),
+    "Activity type": "活动类型",
+    "Activity type id or code (e.g. theme_day).": "活动类型ID或代码（如 theme_day）。",
+    "Date": "日期",
+    "date_after / date_before: first and last day, inclusive.": (
+        "date_after / date_before：起止日期（含当日）。"
+    ),
+    "e.g. 2026-03": "如 2026-03",
+    "Counts for compliance": "计入达标统计",
+    "Period": "统计期间",
+    "2026-03 (month), 2026-Q1 (quarter) or 2026 (year).": (
+        "2026-03（月）、2026-Q1（季度）或 2026（年）。"
+    ),
+    "Organization id: it and everything under it.": "党组织ID：该组织及其所有下级组织。",
+    "Unit id: its organizations (a joint committee under each of its units).": (
+        "单位ID：该单位的党组织（联合党委计入其涵盖的每个单位）。"
+    ),
+    "Type of activity": "活动类型",
+    "Topic": "主题",
+    "Place": "地点",
+    "Content": "内容",
+    "Choose…": "请选择…",
+    "Inspectors may read but not change anything.": "督导检查人员只能查看，不能修改任何内容。",
+    # organizational life: ledgers
+    "The members of each party organization, with their party details.": (
+        "各党组织的党员名单及党员基本信息。"
+    ),
+    "Organizational life ledger": "组织生活台账",
+    "Every meeting, lecture and theme day filed, with who was present, excused or absent.": (
+        "已填报的各类会议、党课和主题党日，及出席、请假、缺席人员。"
+    ),
+    "Expected": "应到人数",
+    "Attendance rate": "出勤率",
+    "Excused members": "请假人员",
+    "Absent members": "缺席人员",
+    "Attachments": "附件",
+    "Filed by": "填报人",
+    "Filed at": "填报时间",
+    "Organizational life compliance ledger": "组织生活达标情况台账",
+    "For a month, a quarter or a year: what each organization owed and held, and what it missed.": (
+        "按月、季度或年度统计各党组织应开展、已开展和未开展的组织生活。"
+    ),
+    "Activities owed": "应开展次数",
+    "Activities held": "已开展次数",
+    "Missing": "未开展次数",
+    "What was missed": "未开展事项",
+    "Compliant": "达标",
+    "Election overdue": "换届逾期",
+    "Overdue term elections ledger": "换届逾期台账",
+    (
+        "Party organizations whose current term has run past its due date, approved changes "
+        "included."
+    ): "本届任期已超过应换届时间的党组织（已计入经批准的提前或延期换届）。",
+    "Term started on": "任期开始日期",
+    "Term length (years)": "任期年限（年）",
+    "Approved change (months)": "经批准提前或延期（月）",
+    "Election due on": "应换届日期",
+    "Days overdue": "逾期天数",
+    # seed_demo: activity records
+    "Activity records and attendance for the last N full months and this month so far (0: none).": (
+        "生成最近N个完整月及本月至今的组织生活记录和出勤情况（0：不生成）。"
+    ),
+    (
+        "Delete all units, organizations, terms, members and activity records (and the demo "
+        "accounts) first."
+    ): "先删除所有单位、党组织、任期、党员和组织生活记录（以及演示账号）。",
+    "--activity-months cannot be negative.": "--activity-months 不能为负数。",
+    (
+        "The database already holds units. Run with --flush to replace them with demo data (this "
+        "deletes all units, organizations, terms, members and activity records), or with "
+        "--if-empty to leave them."
+    ): (
+        "数据库中已有单位。如需替换为演示数据，请加 --flush 参数运行（将删除所有单位、党组织、"
+        "任期、党员和组织生活记录）；如需保留现有数据，请加 --if-empty 参数运行。"
+    ),
+    (
+        "Deleted: %(units)d units, %(organizations)d organizations, %(members)d members, "
+        "%(activity_records)d activity records."
+    ): (
+        "已删除：%(units)d个单位，%(organizations)d个党组织，%(members)d名党员，"
+        "%(activity_records)d条组织生活记录。"
+    ),
+    (
+        "Activity records: %(activity_records)d over %(activity_months)d months and this month so "
+        "far (attendance rows: %(attendance)d)"
+    ): (
+        "组织生活记录：%(activity_records)d条，覆盖最近%(activity_months)d个月及本月至今（出勤记录"
+        "%(attendance)d条）"
+    ),
+    (
+        "Compliance %(first)s to %(last)s: %(held)d of %(owed)d owed activities held "
+        "(%(rate).1f%%); %(behind)d of %(branches)d branches below %(threshold)d%% (checked in "
+        "%(seconds).1f s)."
+    ): (
+        "达标情况（%(first)s至%(last)s）：应开展%(owed)d次，已开展%(held)d次（%(rate).1f%%）；"
+        "%(branches)d个党支部中有%(behind)d个低于%(threshold)d%%（统计用时%(seconds).1f秒）。"
+    ),
+    # organizational life: portal views and pages
+    "Filed: %(type)s on %(date)s, %(present)d of %(expected)d present.": (
+        "已填报%(date)s的%(type)s，应到%(expected)d人，实到%(present)d人。"
+    ),
+    "The record was updated.": "记录已更新。",
+    "The record was deleted.": "记录已删除。",
+    "The file is missing.": "文件不存在。",
+    "Delete record": "删除记录",
+    "Delete this record?": "确定删除此记录吗？",
+    "Its attendance, photos and minutes are deleted with it. This cannot be undone.": (
+        "该记录的出勤情况、照片和会议记录将一并删除，且无法恢复。"
+    ),
+    "Delete": "删除",
+    "Cancel": "取消",
+    "Activity records": "组织生活记录",
+    "Type": "活动类型",
+    "Fewer than half of the committee were present.": "到会委员未超过半数。",
+    "No quorum: does not count": "到会委员未过半数，不计入达标统计",
+    "Attendance": "出勤情况",
+    "%(present)s of %(expected)s present": "应到%(expected)s人，实到%(present)s人",
+    "Photos and minutes": "照片和会议记录",
+    "No photos or minutes attached.": "未上传照片或会议记录。",
+    "Edit": "编辑",
+    "Edit record": "编辑记录",
+    "File a record": "填报记录",
+    "Nothing was saved. Please correct the fields marked below.": (
+        "未保存任何内容，请修改下方标出的项目。"
+    ),
+    "No activity type is filed by a %(kind)s.": "%(kind)s没有需要填报的活动类型。",
+    "Show the attendance list for this type": "显示该活动类型的参会人员名单",
+    "e.g. Studying the party constitution": "如：学习党章",
+    "(optional)": "（选填）",
+    "Everyone is present unless you mark them excused or absent.": (
+        "未标记为请假或缺席的党员均视为出席。"
+    ),
+    "No members recorded for this organization.": "本组织暂无党员信息。",
+    "Remove %(name)s": "删除%(name)s",
+    "Take photos with the camera": "拍照上传",
+    "Or choose photos or PDF files": "或选择照片、PDF文件",
+    "JPEG, PNG, WebP, HEIC or PDF.": "支持JPEG、PNG、WebP、HEIC或PDF格式。",
+    "Files are not kept when the form comes back with errors: choose them again.": (
+        "表单有误时不会保留已选文件，请重新选择。"
+    ),
+    "Save changes": "保存修改",
+    "File the record": "提交记录",
+    "Apply filters": "筛选",
+    "%(counter)s record": "共%(counter)s条记录",
+    "No quorum": "未过半数",
+    "No records yet.": "暂无记录。",
+    "Organizational life: still to hold": "组织生活：尚需开展",
+    "This month": "本月",
+    "This quarter": "本季度",
+    "This year": "本年度",
+    "All done": "已全部完成",
+    "File for %(group)s": "为%(group)s填报",
+    "Facts": "基本信息",
+    "Not allowed": "无权访问",
+    "Back to the portal": "返回平台首页",
+    # reports: bulletins
+    "YYYY-MM, e.g. 2026-10": "格式为YYYY-MM，如2026-10",
+    "A bulletin covers one month: use YYYY-MM.": "通报按月生成，请按YYYY-MM格式填写。",
+    "compliance rate": "达标率",
+    "Rebuild the selected bulletins": "重新生成所选通报",
+    "%(n)d bulletins rebuilt.": "已重新生成%(n)d份通报。",
+    "Bulletin %(month)s built.": "%(month)s月通报已生成。",
+    "Build a monthly bulletin": "生成月通报",
+    (
+        "Bulletin %(month)s: %(orgs)d organizations, %(ok)d compliant, %(overdue)d overdue "
+        "elections."
+    ): "%(month)s月通报：共%(orgs)d个党组织，达标%(ok)d个，换届逾期%(overdue)d个。",
+    "First day of the month.": "当月第一天。",
+    "built at": "生成时间",
+    "built by": "生成人",
+    "compliant organizations": "达标党组织数",
+    "activities owed": "应开展次数",
+    "activities held": "已开展次数",
+    "overdue elections": "换届逾期数",
+    "monthly bulletin": "月通报",
+    "monthly bulletins": "月通报",
+    "Bulletin %(month)s": "%(month)s月通报",
+    "bulletin": "通报",
+    "rank": "排名",
+    "bulletin unit line": "通报单位明细",
+    "bulletin unit lines": "通报单位明细",
+    "owed": "应开展次数",
+    "held": "已开展次数",
+    "missing": "未开展次数",
+    "what was missed": "未开展事项",
+    "election overdue": "换届逾期",
+    "bulletin line": "通报组织明细",
+    "bulletin lines": "通报组织明细",
+    "Home": "首页",
+    (
+        "Builds the bulletin of a month from the records and rules as they stand now. A month "
+        "already built is replaced."
+    ): "按当前的组织生活记录和规定生成指定月份的通报；该月已有通报的，将予以替换。",
+    "Build": "生成",
+    "Monthly bulletins": "月通报",
+    "Bulletin %(code)s": "%(code)s月通报",
+    "All months": "全部月份",
+    "Organizational life bulletin, %(code)s": "组织生活月通报（%(code)s）",
+    "Built %(when)s; shown as published.": "生成于%(when)s，按发布时内容显示。",
+    "Download with filters": "按条件筛选下载",
+    "City totals": "全市合计",
+    "Organizations owing": "应开展党组织数",
+    "Compliance rate": "达标率",
+    "Activities held / owed": "已开展/应开展次数",
+    "Completion rate": "完成率",
+    "Overdue elections": "换届逾期",
+    "In your scope: %(compliant)s of %(counter)s organization compliant (%(rate)s).": (
+        "您权限范围内：%(counter)s个党组织中%(compliant)s个达标（%(rate)s）。"
+    ),
+    "Compliance by unit, ranked": "各单位达标情况排名",
+    "Held / owed": "已开展/应开展",
+    "Your organization": "本组织",
+    "Missed": "未达标",
+    "Your organization owed nothing this month.": "本组织本月无应开展的组织生活。",
+    "Organizations that missed something": "未按要求开展组织生活的党组织",
+    "Every organization in your scope held what it owed.": (
+        "您权限范围内的党组织均已按要求开展组织生活。"
+    ),
+    "due %(due)s": "应于%(due)s换届",
+    "No election is overdue in your scope.": "您权限范围内暂无换届逾期的党组织。",
+    "Monthly organizational life bulletins": "组织生活月通报",
+    "Built on the 1st of each month for the month before, and kept as published.": (
+        "每月1日生成上月通报，并按发布时内容留存。"
+    ),
+    "Organizations": "党组织数",
+    "No bulletin has been built yet.": "暂未生成通报。",
+    # reports: ledgers and exports
+    "Unknown ledger: %(code)s": "未知台账：%(code)s",
+    "This ledger has no such filter.": "此台账不支持该筛选条件。",
+    "All in your scope": "您权限范围内的全部",
+    "Unit: %(name)s": "单位：%(name)s",
+    "Organization: %(name)s": "党组织：%(name)s",
+    "Period: %(label)s": "统计期间：%(label)s",
+    "A month (2026-03), a quarter (2026-Q1) or a year (2026).": (
+        "月（如 2026-03）、季度（如 2026-Q1）或年（如 2026）。"
+    ),
+    "This ledger does not take that kind of period.": "此台账不支持该类统计期间。",
+    "All organizations in your scope": "您权限范围内的全部党组织",
+    "Built %(when)s by %(user)s": "%(user)s于%(when)s生成",
+    "Monthly organizational life bulletin": "组织生活月通报",
+    "Which organizations did not hold what they owed in a month, as published.": (
+        "按发布时内容，列出当月未按要求开展组织生活的党组织。"
+    ),
+    "Organization code": "组织编码",
+    "Waiting": "排队中",
+    "Building": "生成中",
+    "Ready": "已完成",
+    "Failed": "失败",
+    "owner": "申请人",
+    "ledger": "台账",
+    "filters": "筛选条件",
+    "rows": "行",
+    "rows written": "已写入行数",
+    "error": "错误信息",
+    "started at": "开始时间",
+    "finished at": "完成时间",
+    "ledger export": "台账导出",
+    "ledger exports": "台账导出",
+    "Only a failed export can be retried.": "只有生成失败的导出才能重试。",
+    "%(title)s has %(rows)d rows: it is being built in the background.": (
+        "%(title)s共%(rows)d行，正在后台生成。"
+    ),
+    "Choose one of the ledgers below.": "请从下列台账中选择一项。",
+    "The ledger is being built again.": "正在重新生成台账。",
+    "Downloads": "台账下载",
+    "Download .xlsx": "下载 .xlsx",
+    "Ledgers to download": "可下载台账",
+    (
+        "Every ledger holds only what is in your scope. Up to %(threshold)s rows it downloads at "
+        "once; a larger one is built in the background and waits for you under “My exports”."
+    ): (
+        "台账仅包含您权限范围内的数据。不超过%(threshold)s行的台账立即下载；超过的在后台生成，完成"
+        "后可在“我的导出”中下载。"
+    ),
+    "This ledger takes no filters.": "此台账无筛选条件。",
+    "Choose": "选择",
+    "No ledgers are available yet.": "暂无可下载的台账。",
+    "My exports": "我的导出",
+    "Ledger": "台账",
+    "Requested": "提交时间",
+    "Rows": "行数",
+    "Files are kept for %(counter)s day.": "文件保留%(counter)s天。",
+    "Nothing built in the background yet.": "暂无后台生成的台账。",
+    "Export": "导出",
+    "Requested %(when)s": "提交于%(when)s",
+    "Progress": "进度",
+    "You may leave this page: the file waits for you under “My exports”.": (
+        "您可以离开此页面，文件生成后可在“我的导出”中下载。"
+    ),
+    "%(counter)s row, built %(finished)s.": "共%(counter)s行，生成于%(finished)s。",
+    "The ledger could not be built.": "台账生成失败。",
+    "Unknown error.": "未知错误。",
+    "Retry": "重试",
+    "Change the filters": "修改筛选条件",
 }
 
 # %(name)s, %(seconds).1f, %s, %d ... (python-format) and {name} (python-brace-format).

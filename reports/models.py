@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Bulletin(models.Model):
@@ -152,7 +153,10 @@ class LedgerExport(models.Model):
     ledger = models.CharField(_("ledger"), max_length=40)
     params = models.JSONField(_("filters"), default=dict, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+        pgettext_lazy("export job", "status"),
+        max_length=10,
+        choices=ExportStatus.choices,
+        default=ExportStatus.PENDING,
     )
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
