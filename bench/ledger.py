@@ -7,10 +7,17 @@ Measures, each in a fresh subprocess so that peaks never mix:
       ledger's rows() before the clock starts);
   (c) django-import-export: a ModelResource over ActivityRecord with the same columns
       (attendance names by dehydrate methods over a prefetch, attachment counts annotated),
-      `resource.export(queryset)` then `.xlsx`: what a Django team would reach for.
-Wall time comes from runs without tracemalloc (it slows Python down); the tracemalloc peak from a
-separate run. RSS is `ru_maxrss` of the child (Django itself included; "before" is the RSS just
-before the clock starts).
+      `resource.export(queryset)` then `.xlsx`: what a Django team would reach for;
+  (r) with --only r: our query and rows() alone, nothing written (what (a) spends before openpyxl).
+Wall and CPU time come from runs without tracemalloc (it slows Python down); the tracemalloc peak
+from a separate run. RSS is the child's `ru_maxrss` (Django itself included) and, as a check,
+VmHWM; "RSS before" is the RSS just before the clock starts ((b) holds its list by then). The
+machine may be shared: the load average is printed, and CPU seconds are steadier than wall ones.
+
+Run it against a database of its own. The first run adds activity records and attendance until
+there are --rows records (bulk inserts and COPY: about 5 million attendance rows at city scale,
+some 3 to 4 minutes). (c) takes about ten minutes, its tracemalloc run longer (--no-trace skips
+the tracemalloc runs):
 
 Run it against a database of its own. The first run adds activity records and attendance until
 there are --rows records (bulk inserts, about 7 million attendance rows at city scale):
@@ -21,7 +28,7 @@ there are --rows records (bulk inserts, about 7 million attendance rows at city 
     .venv/bin/python manage.py seed_demo --scale city --flush --activity-months 0
     .venv/bin/python bench/ledger.py                      # fills up to 200,000, then measures
     .venv/bin/python bench/ledger.py --repeat 3           # best of three for the timings
-    .venv/bin/python bench/ledger.py --only a,b           # skip the slow one
+    .venv/bin/python bench/ledger.py --only r,a,b         # skip the slow one
     .venv/bin/python bench/ledger.py --profile            # cProfile of (a), top functions
 
 Figures only, not a test: the tests assert query counts, this says how long and how big.
@@ -351,10 +358,11 @@ RUNNERS = {"a": run_ours, "b": run_floor, "c": run_import_export, "r": run_rows_
 # -- measuring ------------------------------------------------------------------------------------
 
 
-def rss_now_mb() -> float:
+def proc_status_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak of this process image) from /proc, in MB."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -363,7 +371,7 @@ def measure(variant: str, trace: bool) -> dict:
     """In the child: one run of one contender; returns what it saw."""
     user = bench_user()
     prepared = floor_rows(user) if variant == "b" else None
-    rss_before = rss_now_mb()
+    rss_before = proc_status_mb("VmRSS")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "ledger.xlsx")
         if trace:
@@ -382,7 +390,10 @@ def measure(variant: str, trace: bool) -> dict:
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "traced_peak_mb": peak,
+        # Linux keeps ru_maxrss across exec (the parent's peak at fork counts): the parent
+        # stays small for that reason (it fills in a child too). VmHWM is this image's own.
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "hwm_mb": proc_status_mb("VmHWM"),
         "rss_before_mb": rss_before,
         "file_mb": size / 2**20,
     }
@@ -423,14 +434,19 @@ def main() -> None:
     parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc runs")
     parser.add_argument("--measure", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fill", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.measure:
         print("RESULT " + json.dumps(measure(args.measure, args.trace)))
         return
+    if args.fill:
+        fill(args.rows)
+        return
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; the figures asked for are PostgreSQL ones", flush=True)
-    fill(args.rows)
+    # In a child, so that this process stays small (see measure()).
+    subprocess.run([sys.executable, __file__, "--fill", "--rows", str(args.rows)], check=True)
     if args.profile:
         profile()
         return
@@ -446,6 +462,7 @@ def main() -> None:
         runs = [child(variant, trace=False) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
         best["rss_peak_mb"] = max(r["rss_peak_mb"] for r in runs)
+        best["hwm_mb"] = max(r["hwm_mb"] for r in runs)
         if not args.no_trace:
             best["traced_peak_mb"] = child(variant, trace=True)["traced_peak_mb"]
         results[variant] = best
@@ -454,13 +471,13 @@ def main() -> None:
     print()
     print(
         f"{'':32} {'rows':>8} {'wall s':>7} {'CPU s':>7} {'traced MB':>9} {'RSS MB':>7} "
-        f"{'RSS before':>10} {'file MB':>7}"
+        f"{'VmHWM MB':>8} {'RSS before':>10} {'file MB':>7}"
     )
     for variant, r in results.items():
         traced = f"{r['traced_peak_mb']:.1f}" if r["traced_peak_mb"] is not None else "-"
         print(
             f"({variant}) {LABELS[variant]:28} {r['rows']:>8,} {r['seconds']:>7.1f} "
-            f"{r['cpu_seconds']:>7.1f} {traced:>9} {r['rss_peak_mb']:>7.0f} "
+            f"{r['cpu_seconds']:>7.1f} {traced:>9} {r['rss_peak_mb']:>7.0f} {r['hwm_mb']:>8.0f} "
             f"{r['rss_before_mb']:>10.0f} {r['file_mb']:>7.1f}"
         )
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")

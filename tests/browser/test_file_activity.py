@@ -81,7 +81,14 @@ def test_a_secretary_files_a_theme_day_from_a_phone(
     row.locator("a").first.click()
     thumbnail = page.locator(".thumbs img")
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.naturalWidth") == 48  # served through the scoped view
+    # Served through the scoped view; wait for the image itself, not only its tag.
+    width = thumbnail.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth));
+            img.addEventListener("error", () => done(0));
+        })"""
+    )
+    assert width == 48
     page.screenshot(path=screenshot_dir / "activity-detail-375.png", full_page=True)
 
     page.goto(organization_url)
