@@ -188,7 +188,7 @@ def test_activity_rows_carry_attendance_names_attachments_and_filing(ledger_data
     filed_at = timezone.localtime(ledger_data["branch_a"].filed_at).replace(tzinfo=None)
     assert isinstance(row["Filed at"], datetime.datetime)
     assert abs(row["Filed at"] - filed_at) < datetime.timedelta(seconds=1)
-    cells = {str(c.header): cell for c, cell in zip(ledger.columns, ws[9], strict=True)}
+    cells = dict(zip(headers(ledger), ws[9], strict=True))
     assert cells["Attendance rate"].number_format == "0.0%"
     assert cells["Date"].number_format == "yyyy-mm-dd"
     assert cells["Filed at"].number_format == "yyyy-mm-dd hh:mm"
