@@ -9,6 +9,7 @@ Apps register theirs in `<app>/ledgers.py` with `@register` (imported at start-u
 
 from __future__ import annotations
 
+import copy
 import datetime
 import decimal
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -216,39 +217,65 @@ HEADER_ROW = 4  # title, filters, build time, then the header
 
 
 def _converter(ws, column: Column) -> Callable[[Any], Any]:
-    """A per-column function from a Python value to what the sheet gets (chosen once)."""
-    number_format = NUMBER_FORMATS.get(column.type)
+    """A per-column function from a Python value to what the sheet gets (chosen once).
 
-    def text(value: Any) -> Any:
-        if value is None:
-            return None
-        value = str(value)
-        if value.startswith(FORMULA_PREFIXES):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"  # written as text, never as a formula
-            return cell
-        return value
+    It runs for every cell, so the work is done here, once per column: words and styles are
+    looked up now; a plain value goes through as it is, and a cell object is made only where a
+    number format is needed (a cell passed to openpyxl costs an exception and a new cell).
+    """
+    if column.type == TEXT:
+
+        def text(value: Any) -> Any:
+            if value is None:
+                return None
+            if value.__class__ is not str:
+                value = str(value)
+            if value.startswith(FORMULA_PREFIXES):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"  # written as text, never as a formula
+                return cell
+            return value
+
+        return text
+
+    if column.type == BOOL:
+        yes, no = gettext("Yes"), gettext("No")
+
+        def boolean(value: Any) -> Any:
+            if value is None:
+                return None
+            return yes if value else no
+
+        return boolean
+
+    if column.type == INT:
+
+        def integer(value: Any) -> Any:
+            # Excel's General format shows a whole number as "0" would: no cell, no style.
+            return None if value is None or value == "" else value
+
+        return integer
+
+    # Setting `number_format` on each cell looks the format up in the workbook every time:
+    # compute the style once and give each cell a copy, before its value (a date then keeps it).
+    template = WriteOnlyCell(ws)
+    template.number_format = NUMBER_FORMATS[column.type]
+    style = template._style
+    dates = column.type in (DATE, DATETIME)
+    decimals = column.type in (MONEY, DECIMAL)
 
     def formatted(value: Any) -> Any:
         if value is None or value == "":
             return None
-        if column.type in (DATE, DATETIME) and isinstance(value, datetime.datetime):
-            value = timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
-        if column.type in (MONEY, DECIMAL) and isinstance(value, str):
+        if dates and isinstance(value, datetime.datetime) and value.tzinfo:
+            value = timezone.localtime(value).replace(tzinfo=None)
+        elif decimals and isinstance(value, str):
             value = decimal.Decimal(value)
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = number_format
+        cell = WriteOnlyCell(ws)
+        cell._style = copy.copy(style)
+        cell.value = value
         return cell
 
-    def boolean(value: Any) -> Any:
-        if value is None:
-            return None
-        return gettext("Yes") if value else gettext("No")
-
-    if column.type == TEXT:
-        return text
-    if column.type == BOOL:
-        return boolean
     return formatted
 
 
