@@ -19,9 +19,6 @@ there are --rows records (bulk inserts and COPY: about 5 million attendance rows
 some 3 to 4 minutes). (c) takes about ten minutes, its tracemalloc run longer (--no-trace skips
 the tracemalloc runs):
 
-Run it against a database of its own. The first run adds activity records and attendance until
-there are --rows records (bulk inserts, about 7 million attendance rows at city scale):
-
     createdb -h 127.0.0.1 -U postgres jiguan_ledger_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/jiguan_ledger_bench
     .venv/bin/python manage.py migrate
