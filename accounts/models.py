@@ -62,6 +62,10 @@ class User(AbstractUser):
             ),
         ]
 
+    def get_full_name(self) -> str:
+        # Chinese order, no space: 张伟 (family name first), not "伟 张".
+        return f"{self.last_name}{self.first_name}".strip()
+
     @property
     def is_committee_staff(self) -> bool:
         return self.is_superuser or self.role == Role.STAFF

@@ -102,6 +102,10 @@ class OrganizationCompliance:
             row[2] += o.missing
         return [(name, *values) for name, values in rows.items()]
 
+    def missing_detail(self) -> str:
+        """What was missed, as the bulletin and ledgers print it: "主题党日×1、党课×1"."""
+        return "、".join(f"{name}×{missing}" for name, _o, _h, missing in self.by_type() if missing)
+
     def missing_types(self) -> list[str]:
         return [name for name, _owed, _held, missing in self.by_type() if missing]
 

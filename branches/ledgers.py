@@ -301,11 +301,6 @@ class ActivityLedger(Ledger):
 # -- 组织生活落实情况台账 ------------------------------------------------------------------------
 
 
-def missing_detail(by_type: list[tuple[str, int, int, int]]) -> str:
-    """'主题党日×1、党课×1': what is still missing, per activity type (as the bulletin words it)."""
-    return "、".join(f"{name}×{missing}" for name, _owed, _held, missing in by_type if missing)
-
-
 @register
 class ComplianceLedger(Ledger):
     """Per organization in scope, what it owed and held in one period (a constant 7 queries:
@@ -361,7 +356,7 @@ class ComplianceLedger(Ledger):
                 result.owed,
                 result.held,
                 result.missing,
-                missing_detail(result.by_type()) or None,
+                result.missing_detail() or None,
                 # An organization that owed nothing (a committee) is neither compliant nor not.
                 result.compliant if result.owed else None,
                 result.election_due_on,

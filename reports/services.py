@@ -35,10 +35,6 @@ def previous_month(now: datetime.datetime | None = None) -> Period:
     return Period.containing("month", local_day.replace(day=1) - datetime.timedelta(days=1))
 
 
-def _missing_detail(by_type: list[tuple[str, int, int, int]]) -> str:
-    return "、".join(f"{name}×{missing}" for name, _owed, _held, missing in by_type if missing)
-
-
 @transaction.atomic
 def build_bulletin(
     month: Period, *, user: User | None = None, today: datetime.date | None = None
@@ -78,7 +74,7 @@ def build_bulletin(
                 owed=result.owed,
                 held=result.held,
                 missing=result.missing,
-                missing_detail=_missing_detail(result.by_type())[:500],
+                missing_detail=result.missing_detail()[:500],
                 election_due_on=result.election_due_on,
                 election_overdue=result.election_overdue,
             )

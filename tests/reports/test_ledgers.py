@@ -11,7 +11,7 @@ from django.utils.translation import gettext, override
 from openpyxl.utils import get_column_letter
 
 from branches.compliance import compute_compliance
-from branches.ledgers import ActivityLedger, missing_detail
+from branches.ledgers import ActivityLedger
 from branches.models import (
     Attachment,
     Attendance,
@@ -241,7 +241,7 @@ def test_compliance_numbers_are_those_of_the_engine(ledger_data, staff, tree):
             result.held,
             result.missing,
         )
-        assert row["What was missed"] == (missing_detail(result.by_type()) or None)
+        assert row["What was missed"] == (result.missing_detail() or None)
         assert row["Compliant"] == ((yes if result.compliant else no) if result.owed else None)
         due = result.election_due_on
         assert row["Next election due"] == (
