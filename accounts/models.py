@@ -13,6 +13,19 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("Inspector")
 
 
+def full_name(first_name: str | None, last_name: str | None) -> str:
+    """A person's name in Chinese order, no space: 张伟 (family name first), never "伟 张".
+
+    The one home of the rule: `User.get_full_name()` and every ledger column call it.
+    """
+    return f"{last_name or ''}{first_name or ''}".strip()
+
+
+def display_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """The full name, or the username when the account has no name."""
+    return full_name(first_name, last_name) or (username or "")
+
+
 class PortalUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.STAFF)
@@ -40,6 +53,14 @@ class User(AbstractUser):
         blank=True,
         help_text=_("For an inspector: the units in scope."),
     )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_(
+            "Set for accounts that committee staff create: the user chooses their own password "
+            "at first login before anything else."
+        ),
+    )
     city_wide = models.BooleanField(
         _("whole city"),
         default=False,
@@ -63,20 +84,12 @@ class User(AbstractUser):
         ]
 
     def get_full_name(self) -> str:
-        # Chinese order, no space: 张伟 (family name first), not "伟 张".
-        return f"{self.last_name}{self.first_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
     @property
-    def is_committee_staff(self) -> bool:
-        return self.is_superuser or self.role == Role.STAFF
-
-    @property
-    def sees_whole_city(self) -> bool:
-        return self.is_committee_staff or (self.role == Role.INSPECTOR and self.city_wide)
-
-    @property
-    def is_read_only(self) -> bool:
-        return self.role == Role.INSPECTOR and not self.is_superuser
+    def display_name(self) -> str:
+        """The full name, or the username for an account without one."""
+        return display_name(self.first_name, self.last_name, self.username)
 
     def clean(self) -> None:
         super().clean()

@@ -1,14 +1,13 @@
 from django import forms
-from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
-from django.http import HttpResponseRedirect
+from django.contrib import admin
+from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
-from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin_base import CapabilityAdmin
 
 from . import selectors, services
 from .models import (
@@ -25,35 +24,27 @@ from .models import (
     Unit,
 )
 from .periods import Period
-from .rules import branch_structure_warnings
+from .roster_admin import RosterFileAdminMixin
 
 
-class ScopedAdminMixin:
-    """Defence in depth: even in the admin, rows come from the one scoping rule.
-
-    `scope_lookup` is the path from the model to an Organization ("" for Organization itself).
-    """
-
-    scope_lookup = ""
-
-    def get_queryset(self, request) -> QuerySet:
-        qs = super().get_queryset(request)
-        orgs = selectors.visible_organizations(request.user)
-        if request.user.is_committee_staff:
-            return qs
-        if self.scope_lookup == "":
-            return qs.filter(pk__in=orgs.values("pk"))
-        return qs.filter(**{f"{self.scope_lookup}__in": orgs.values("pk")})
+def _pk(value: str | None) -> int | None:
+    """A list filter's value as a primary key (None for junk typed into the address bar)."""
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(CapabilityAdmin, admin.ModelAdmin):
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
     list_display = ["name", "short_name", "organization_count", "member_count", "sort_order"]
     list_editable = ["sort_order"]
     search_fields = ["name", "short_name"]
 
     def get_queryset(self, request):
-        return selectors.unit_member_counts(super().get_queryset(request))
+        return selectors.unit_counts_in_scope(super().get_queryset(request), request.user)
 
     @admin.display(description=_("organizations"), ordering="organization_count")
     def organization_count(self, obj):
@@ -79,6 +70,33 @@ class TermInline(admin.TabularInline):
     readonly_fields = ["due_on"]
 
 
+class UnitFilter(admin.SimpleListFilter):
+    """Organizations or members of a unit, joint committees included: the one rule,
+    `of_unit()` of their query sets."""
+
+    title = _("unit")
+    parameter_name = "unit"
+
+    def lookups(self, request, model_admin):
+        return [(u.pk, u.name) for u in Unit.objects.all()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        unit_id = _pk(self.value())
+        return queryset.none() if unit_id is None else self.of_unit(queryset, unit_id)
+
+    def of_unit(self, queryset, unit_id: int):
+        return queryset.of_unit(unit_id)
+
+
+class OrganizationUnitFilter(UnitFilter):
+    """Rows that hang on an organization (terms, records): their organization is of the unit."""
+
+    def of_unit(self, queryset, unit_id):
+        return queryset.filter(organization__in=Organization.objects.of_unit(unit_id).values("pk"))
+
+
 class ElectionStatusFilter(admin.SimpleListFilter):
     title = _("election status")
     parameter_name = "election"
@@ -101,7 +119,9 @@ class ElectionStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class OrganizationAdmin(CapabilityAdmin, SimpleHistoryAdmin):
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
     list_display = [
         "tree_name",
         "code",
@@ -112,7 +132,7 @@ class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "election_due",
         "warnings",
     ]
-    list_filter = [ElectionStatusFilter, "kind", "host_type", "unit"]
+    list_filter = [ElectionStatusFilter, "kind", "host_type", UnitFilter]
     search_fields = ["name", "code", "unit__name"]
     list_select_related = ["unit"]
     autocomplete_fields = ["parent", "unit", "joint_units"]
@@ -136,7 +156,7 @@ class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        return selectors.with_current_term(selectors.with_member_counts(qs))
+        return selectors.with_current_term(selectors.with_member_counts(qs, request.user))
 
     @admin.display(description=_("organization"), ordering="path")
     def tree_name(self, obj):
@@ -167,21 +187,17 @@ class OrganizationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description=_("structure warnings"))
     def warnings(self, obj):
-        found = branch_structure_warnings(
-            obj.kind,
-            obj.member_count,
-            obj.full_member_count,
-            obj.committee_size,
-            obj.secretary_id is not None,
-        )
-        return "；".join(found) or "—"
+        # Each warning is a sentence ending in 。: joined as they are, never "。；".
+        return "".join(selectors.structure_warnings(obj)) or "—"
 
 
 @admin.register(Term)
-class TermAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class TermAdmin(CapabilityAdmin, admin.ModelAdmin):
     """Current terms, oldest due first: the overdue elections list."""
 
-    scope_lookup = "organization"
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
+
     list_display = [
         "organization",
         "started_on",
@@ -190,7 +206,7 @@ class TermAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "due_on",
         "overdue",
     ]
-    list_filter = ["organization__kind", "organization__unit"]
+    list_filter = ["organization__kind", OrganizationUnitFilter]
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
     search_fields = ["organization__name", "organization__code"]
@@ -204,19 +220,6 @@ class TermAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return obj.due_on < timezone.localdate()
 
 
-class UnitFilter(admin.SimpleListFilter):
-    title = _("unit")
-    parameter_name = "unit"
-
-    def lookups(self, request, model_admin):
-        return [(u.pk, u.name) for u in Unit.objects.all()]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(branch__unit_id=self.value())
-        return queryset
-
-
 class OrganizationFilter(admin.SimpleListFilter):
     """Organizations of the chosen unit (choose a unit first: a city has 800 organizations)."""
 
@@ -224,22 +227,26 @@ class OrganizationFilter(admin.SimpleListFilter):
     parameter_name = "organization"
 
     def lookups(self, request, model_admin):
-        unit = request.GET.get("unit")
-        chosen = request.GET.get(self.parameter_name)
+        unit = _pk(request.GET.get("unit"))
+        chosen = _pk(request.GET.get(self.parameter_name))
         qs = Organization.objects.none()
-        if unit:
-            qs = Organization.objects.filter(unit_id=unit)
-        elif chosen:
+        if unit is not None:
+            qs = Organization.objects.of_unit(unit)
+        elif chosen is not None:
             qs = Organization.objects.filter(pk=chosen)
         return [(o.pk, "　" * o.depth + o.name) for o in qs.only("pk", "name", "depth")]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        org = Organization.objects.filter(pk=self.value()).first()
-        if org is None:
+        organization_id = _pk(self.value())
+        if organization_id is None:
             return queryset.none()
-        return queryset.filter(Q(branch__path__startswith=org.path) | Q(group=org))
+        return self.under(queryset, organization_id)
+
+    def under(self, queryset, organization_id: int):
+        """Members of the organization and all under it (`MemberQuerySet.under`)."""
+        return queryset.under(organization_id)
 
 
 class YouthFilter(admin.SimpleListFilter):
@@ -257,7 +264,7 @@ class YouthFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.youth()
         if self.value() == "no":
-            return queryset.exclude(pk__in=Member.objects.youth().values("pk"))
+            return queryset.not_youth()
         if self.value() == "50y":
             return queryset.fifty_years_in_party()
         return queryset
@@ -278,15 +285,12 @@ class CollegeFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _member_resource_classes():
-    from .resources import MemberResource
-
-    return [MemberResource]
-
-
 @admin.register(Member)
-class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    scope_lookup = "branch"
+class MemberAdmin(CapabilityAdmin, RosterFileAdminMixin, SimpleHistoryAdmin):
+    """Members; the list's 导入 / 导出 are the roster file (`branches.roster_admin`)."""
+
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
     list_display = [
         "name",
         "member_no",
@@ -315,28 +319,6 @@ class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     list_select_related = ["branch", "group"]
     autocomplete_fields = ["branch", "group"]
     list_per_page = 50
-
-    import_formats = [base_formats.XLSX, base_formats.CSV]
-    export_formats = [base_formats.XLSX, base_formats.CSV]
-
-    @property
-    def resource_classes(self):
-        return _member_resource_classes()
-
-    def process_result(self, result, request):
-        # MemberResource rolls the whole file back when any row is bad at confirm time
-        # (the data changed since the preview): say so instead of "Import finished".
-        if getattr(result, "rolled_back", False):
-            messages.error(
-                request,
-                _(
-                    "Nothing was imported: %(count)s rows are no longer valid. "
-                    "Upload the file again to see why."
-                )
-                % {"count": len(result.invalid_rows) + len(result.error_rows)},
-            )
-            return HttpResponseRedirect(reverse("admin:branches_member_import"))
-        return super().process_result(result, request)
 
     @admin.display(description=_("age"), ordering="-birth_date")
     def age(self, obj):
@@ -408,7 +390,9 @@ class ComplianceRuleInline(admin.TabularInline):
 
 
 @admin.register(ActivityType)
-class ActivityTypeAdmin(admin.ModelAdmin):
+class ActivityTypeAdmin(CapabilityAdmin, admin.ModelAdmin):
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
     form = ActivityTypeForm
     list_display = ["name", "code", "committee_only", "sort_order"]
     list_editable = ["sort_order"]
@@ -416,7 +400,9 @@ class ActivityTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplianceRule)
-class ComplianceRuleAdmin(admin.ModelAdmin):
+class ComplianceRuleAdmin(CapabilityAdmin, admin.ModelAdmin):
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
     form = ComplianceRuleForm
     list_display = [
         "activity_type",
@@ -442,28 +428,61 @@ class AttendanceInline(admin.TabularInline):
     list_select_related = ["member"]
 
 
+class AttachmentForm(forms.ModelForm):
+    """A new attachment is checked like one filed in the portal (size, sniffed type): a bad
+    file is an error on the form. A stored one is kept or deleted, never swapped in place."""
+
+    class Meta:
+        model = Attachment
+        fields = ["file"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["file"].disabled = True
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if isinstance(upload, UploadedFile):
+            services.validate_attachment(upload)
+        return upload
+
+
+class AttachmentFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """The per-record cap (files and megabytes), as the portal and the API have it: a form
+        error, never a failed save."""
+        super().clean()
+        new_sizes, removed = [], []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data"):
+                continue
+            if form.cleaned_data.get("DELETE") and form.instance.pk:
+                removed.append(form.instance.pk)
+            elif not form.instance.pk and form.cleaned_data.get("file"):
+                new_sizes.append(form.cleaned_data["file"].size)
+        record = self.instance if self.instance.pk else None
+        errors = services.attachment_cap_errors(record, new_sizes, removed)
+        if errors:
+            raise forms.ValidationError(errors)
+
+
 class AttachmentInline(admin.TabularInline):
+    """Saved through `services.add_attachment` / `remove_attachment`
+    (`ActivityRecordAdmin.save_formset`)."""
+
     model = Attachment
+    form = AttachmentForm
+    formset = AttachmentFormSet
     extra = 0
     fields = ["file", "original_name", "content_type", "size"]
     readonly_fields = ["original_name", "content_type", "size"]
 
 
-class RecordUnitFilter(UnitFilter):
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(organization__unit_id=self.value())
-        return queryset
-
-
 class RecordOrganizationFilter(OrganizationFilter):
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        org = Organization.objects.filter(pk=self.value()).first()
-        if org is None:
-            return queryset.none()
-        return queryset.filter(organization__path__startswith=org.path)
+    def under(self, queryset, organization_id):
+        subtree = Organization.objects.subtree_of(organization_id)
+        return queryset.filter(organization__in=subtree.values("pk"))
 
 
 class MonthFilter(admin.SimpleListFilter):
@@ -488,10 +507,11 @@ class MonthFilter(admin.SimpleListFilter):
 
 
 @admin.register(ActivityRecord)
-class ActivityRecordAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ActivityRecordAdmin(CapabilityAdmin, SimpleHistoryAdmin):
     """Staff manage every record; changes go through the same validation as the portal."""
 
-    scope_lookup = "organization"
+    read_capability = "committee.admin"
+    write_capability = "committee.admin"
     list_display = [
         "date",
         "type_name",
@@ -503,7 +523,7 @@ class ActivityRecordAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "filed_at",
     ]
     list_filter = [
-        RecordUnitFilter,
+        OrganizationUnitFilter,
         RecordOrganizationFilter,
         "activity_type",
         MonthFilter,
@@ -538,6 +558,21 @@ class ActivityRecordAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if not change:
             obj.filed_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Attachment:
+            super().save_formset(request, form, formset, change)
+            return
+        # Attachments are written by the services: they check the user may change the record,
+        # store name, type and size, and remove a deleted file once the change is committed.
+        formset.save(commit=False)
+        for attachment in formset.deleted_objects:
+            services.remove_attachment(request.user, attachment)
+        for attachment_form in formset.extra_forms:
+            if attachment_form.has_changed() and not attachment_form.cleaned_data.get("DELETE"):
+                services.add_attachment(
+                    request.user, form.instance, attachment_form.cleaned_data["file"]
+                )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -26,7 +26,9 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
+from accounts import access
 from config.api_base import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from config.files import attachment_response
 
 from .compliance import OrganizationCompliance, compute_compliance
 from .filters import ActivityRecordFilter, ComplianceFilter, MemberFilter, OrganizationFilter
@@ -49,6 +51,7 @@ from .selectors import (
     structure_warnings,
     unit_counts_in_scope,
     visible_activity_records,
+    visible_attachments,
     visible_members,
     visible_organizations,
     visible_units,
@@ -59,7 +62,6 @@ from .services import (
     file_activity_record,
     update_activity_record,
 )
-from .views import attachment_response
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -143,7 +145,10 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    """A member without contact data (phone) or birth date: age and youth say what is needed."""
+    """A member. Phone and birth date only for users who hold "member.view_private" (staff,
+    secretaries): the same rule as the roster ledger's columns; others get age and youth."""
+
+    PRIVATE = ("phone", "birth_date")
 
     age = serializers.IntegerField(read_only=True)
     is_youth = serializers.BooleanField(read_only=True)
@@ -187,7 +192,18 @@ class MemberSerializer(serializers.ModelSerializer):
             "community",
             "first_secretary_village",
             "is_hardship",
+            "phone",
+            "birth_date",
         ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        # Rows are in the user's scope already: holding the capability is enough.
+        if request is not None and not access.can(request.user, "member.view_private"):
+            for name in self.PRIVATE:
+                fields.pop(name, None)
+        return fields
 
 
 # --- Viewsets ---------------------------------------------------------------------------------
@@ -195,6 +211,8 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class UnitViewSet(ScopedReadOnlyViewSet):
     """Organ units in your scope, with the organizations and members you may see in each."""
+
+    read_capability = "organization.view"
 
     serializer_class = UnitSerializer
     search_fields = ["name", "short_name"]
@@ -208,6 +226,8 @@ class UnitViewSet(ScopedReadOnlyViewSet):
 class OrganizationViewSet(ScopedReadOnlyViewSet):
     """Party organizations in your scope, with member counts and the current term."""
 
+    read_capability = "organization.view"
+
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilter
     search_fields = ["name", "code", "unit__name"]
@@ -220,6 +240,8 @@ class OrganizationViewSet(ScopedReadOnlyViewSet):
 
 class MemberViewSet(ScopedReadOnlyViewSet):
     """Party members in your scope."""
+
+    read_capability = "organization.view"
 
     serializer_class = MemberSerializer
     filterset_class = MemberFilter
@@ -550,12 +572,14 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
 class ActivityTypeViewSet(ScopedReadOnlyViewSet):
     """The kinds of organizational life and their minimum frequencies (rules over time)."""
 
+    read_capability = "organization.view"
+
     serializer_class = ActivityTypeSerializer
     ordering = ["sort_order", "pk"]
 
     def scoped_queryset(self, user: User | None) -> QuerySet[ActivityType]:
         # Types are data shared by everybody who may log in (no organization to scope by).
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not access.is_active_user(user):
             return ActivityType.objects.none()
         return ActivityType.objects.prefetch_related(
             Prefetch("rules", queryset=ComplianceRule.objects.order_by("period", "active_from"))
@@ -565,6 +589,14 @@ class ActivityTypeViewSet(ScopedReadOnlyViewSet):
 class ActivityRecordViewSet(ScopedModelViewSet):
     """Activity records of the organizations in your scope. Secretaries file and change their
     own (changes within the edit window); inspectors read; outside the scope is a 404."""
+
+    read_capability = "organization.view"
+    write_capability = "activity.file"
+    action_capabilities = {
+        "update": "activity.change",
+        "partial_update": "activity.change",
+        "destroy": "activity.change",
+    }
 
     filterset_class = ActivityRecordFilter
     search_fields = ["topic", "place"]
@@ -610,10 +642,7 @@ class ActivityRecordViewSet(ScopedModelViewSet):
     def attachment(self, request, pk: str, attachment_pk: str):
         """Download one attachment of a record in your scope."""
         found = get_object_or_404(
-            Attachment.objects.filter(
-                record__in=visible_activity_records(request.user).filter(pk=pk).values("pk")
-            ),
-            pk=attachment_pk,
+            visible_attachments(request.user).filter(record_id=pk), pk=attachment_pk
         )
         return attachment_response(found)
 
@@ -625,6 +654,9 @@ class ActivityRecordViewSet(ScopedModelViewSet):
 )
 class ComplianceViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     """Compliance of the organizations in your scope for one month, quarter or year."""
+
+    read_capability = "organization.view"
+    write_capability = None
 
     serializer_class = ComplianceSerializer
     filterset_class = ComplianceFilter

@@ -9,17 +9,17 @@ outsider which ids exist outside their scope, and it costs a query per parameter
 from __future__ import annotations
 
 import datetime
+import re
 
 from django import forms
-from django.conf import settings
-from django.db.models import Q, QuerySet, Subquery
-from django.utils import timezone
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .models import ActivityRecord, Member, Organization, years_ago
+from .models import ActivityRecord, Member, Organization
 from .periods import Period
 
 
@@ -31,12 +31,12 @@ class IdFilter(filters.NumberFilter):
     """
 
 
-def _path_of(pk: int) -> Subquery:
-    return Subquery(Organization.objects.filter(pk=pk).values("path")[:1])
-
-
 class OrganizationFilter(filters.FilterSet):
-    unit = IdFilter(field_name="unit", label=_("Unit id"))
+    unit = IdFilter(
+        method="filter_unit",
+        label=_("Unit id"),
+        help_text=_("Unit id: its organizations (a joint committee under each of its units)."),
+    )
     parent = IdFilter(field_name="parent", label=_("Parent organization id"))
     within = filters.NumberFilter(
         method="filter_within",
@@ -50,11 +50,31 @@ class OrganizationFilter(filters.FilterSet):
         fields = ["unit", "kind", "host_type", "parent", "code", "within"]
 
     def filter_within(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset.filter(path__startswith=_path_of(value))
+        return queryset.subtree_of(value)
+
+    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.of_unit(value)
+
+
+class ExplicitChoiceForm(forms.Form):
+    """A yes/no filter sent with no value is refused, not read as "no filter": a client that
+    asked for `?youth=` meant something, and all the members is not it."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            sent = name in self.data
+            if isinstance(field, forms.NullBooleanField) and sent and cleaned.get(name) is None:
+                self.add_error(name, gettext("Choose true or false."))
+        return cleaned
 
 
 class MemberFilter(filters.FilterSet):
-    unit = IdFilter(field_name="branch__unit", label=_("Unit id"))
+    unit = IdFilter(
+        method="filter_unit",
+        label=_("Unit id"),
+        help_text=_("Unit id: members of the branches that belong to it."),
+    )
     branch = IdFilter(field_name="branch", label=_("Branch id"))
     group = IdFilter(field_name="group", label=_("Group id"))
     organization = filters.NumberFilter(
@@ -70,6 +90,7 @@ class MemberFilter(filters.FilterSet):
 
     class Meta:
         model = Member
+        form = ExplicitChoiceForm
         fields = [
             "unit",
             "branch",
@@ -82,17 +103,14 @@ class MemberFilter(filters.FilterSet):
             "youth",
         ]
 
+    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.of_unit(value)
+
     def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        # A branch (or anything above it) counts its branches' members; a group its own.
-        # One SQL statement: the organization's path is a subquery, not a separate lookup.
-        return queryset.filter(Q(branch__path__startswith=_path_of(value)) | Q(group=value))
+        return queryset.under(value)
 
     def filter_youth(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        # Same rule as MemberQuerySet.youth(): born after the day YOUTH_MAX_AGE + 1 years ago.
-        born_after = years_ago(timezone.localdate(), settings.YOUTH_MAX_AGE + 1)
-        if value:
-            return queryset.filter(birth_date__gt=born_after)
-        return queryset.filter(birth_date__lte=born_after)
+        return queryset.youth() if value else queryset.not_youth()
 
 
 class MemberSearchFilter(MemberFilter):
@@ -101,6 +119,7 @@ class MemberSearchFilter(MemberFilter):
     q = filters.CharFilter(method="filter_q", label=_("Name or member number"))
 
     class Meta(MemberFilter.Meta):
+        form = forms.Form  # the page's select sends "" for "any"
         fields = [*MemberFilter.Meta.fields, "q"]
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -113,10 +132,21 @@ class MemberSearchFilter(MemberFilter):
 # --- Activity records and compliance -----------------------------------------------------------
 
 
-def _organizations_of_unit(unit_id: int) -> QuerySet:
-    """Ids of the unit's organizations, a joint committee under each unit it spans (a subquery:
-    an OR over the many-to-many join would repeat rows)."""
-    return Organization.objects.filter(Q(unit=unit_id) | Q(joint_units=unit_id)).values("pk")
+# The years a month or a period may fall in: wide enough for any record, and every period in it
+# can be computed (one ending in the year 10000 cannot). The schema's patterns say the same.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+YEAR_PATTERN = r"(19|2\d)\d{2}"
+MONTH_PATTERN = rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = rf"^{YEAR_PATTERN}(-(0?[1-9]|1[0-2]|[Qq][1-4]))?$"
+
+
+def check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise forms.ValidationError(
+            gettext("Use a year from %(first)d to %(last)d.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+            code="year",
+        )
 
 
 class MonthField(forms.DateField):
@@ -124,8 +154,14 @@ class MonthField(forms.DateField):
 
     input_formats = ["%Y-%m"]
 
+    def to_python(self, value) -> datetime.date | None:
+        day = super().to_python(value)
+        if day is not None:
+            check_year(day.year)
+        return day
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2026-03"})
 class MonthFilter(filters.DateFilter):
     field_class = MonthField
 
@@ -162,13 +198,14 @@ class ActivityRecordFilter(filters.FilterSet):
 
     class Meta:
         model = ActivityRecord
+        form = ExplicitChoiceForm
         fields = ["organization", "unit", "type", "date", "month", "counts_for_compliance"]
 
     def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset.filter(organization__path__startswith=_path_of(value))
+        return queryset.filter(organization__in=Organization.objects.subtree_of(value).values("pk"))
 
     def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset.filter(organization__in=_organizations_of_unit(value))
+        return queryset.filter(organization__in=Organization.objects.of_unit(value).values("pk"))
 
     def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -184,15 +221,16 @@ class PeriodField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
+        year = re.match(r"(\d{4})(-|$)", value)
+        if year:
+            check_year(int(year[1]))
         try:
             return Period.parse(value)
         except ValueError as exc:
             raise forms.ValidationError(str(exc), code="invalid") from exc
 
 
-@extend_schema_field(
-    {"type": "string", "pattern": r"^\d{4}(-(\d{1,2}|[Qq][1-4]))?$", "example": "2026-Q1"}
-)
+@extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN, "example": "2026-Q1"})
 class PeriodFilter(filters.Filter):
     """Validated here; it does not narrow the organizations (the view computes that period)."""
 
@@ -224,7 +262,7 @@ class ComplianceFilter(filters.FilterSet):
         fields = ["period", "organization", "unit", "kind"]
 
     def filter_organization(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset.filter(path__startswith=_path_of(value))
+        return queryset.subtree_of(value)
 
     def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset.filter(pk__in=_organizations_of_unit(value))
+        return queryset.of_unit(value)

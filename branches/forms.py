@@ -1,5 +1,10 @@
 """The portal's activity record form: shape only. Rules (future dates, duplicates, who may attend,
-file types) are checked by `branches.services`, whose errors are attached back to the fields.
+file types, the cap per record) are checked by `branches.services`, whose errors are attached back
+to the fields: all of them in one round, whether or not the form's own checks passed.
+
+Files sent with a form that comes back with errors are kept for the user under the form's token
+(a hidden field, `upload_token`) and offered again as already attached (`services.
+keep_pending_uploads`): a photo taken with the camera is never taken twice.
 
 Attendance is one radio group per member, `attendance-<member id>` = present / excused / absent,
 so the page works without JavaScript. The list holds every member of the organization; those
@@ -10,6 +15,8 @@ their answers ignored, because the service decides who is expected (`expected_at
 from __future__ import annotations
 
 import datetime
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -25,8 +32,16 @@ from .models import (
     AttendanceStatus,
     Member,
     Organization,
+    PendingUpload,
 )
-from .services import ActivityInput, validate_attachment
+from .services import ActivityInput, validate_activity
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def upload_token_from(value: object) -> str | None:
+    """A form token as sent back by the browser, or None when it is not one of ours."""
+    return value if isinstance(value, str) and TOKEN.fullmatch(value) else None
 
 
 def attendance_field(member_pk: int) -> str:
@@ -74,6 +89,7 @@ class ActivityRecordForm(forms.Form):
         types: list[ActivityType],
         members: list[Member],
         statuses: Mapping[int, str] | None = None,
+        upload_token: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -82,9 +98,17 @@ class ActivityRecordForm(forms.Form):
         self.members = members
         self.attendance_errors: list[str] = []
         self.attachment_errors: list[str] = []
+        # Files kept from an earlier try of this form (set by the view).
+        self.pending_uploads: list[PendingUpload] = []
         if self.is_bound:
             statuses = statuses_from(self.data, members)
+            upload_token = self.data.get("upload_token")
+        # A new form gets a new token; a form sent back keeps its own.
+        self.upload_token = upload_token_from(upload_token) or secrets.token_hex(16)
         self.statuses = dict(statuses or {})
+        if not self.is_bound and len(types) == 1 and not self.initial.get("activity_type"):
+            # The only type this organization holds (a group's 党小组会): chosen already.
+            self.initial["activity_type"] = types[0].pk
         self.fields["activity_type"].choices = [("", _("Choose…"))] + [
             (t.pk, t.name) for t in types
         ]
@@ -142,43 +166,64 @@ class ActivityRecordForm(forms.Form):
             raise ValidationError(_("Choose the type of activity."), code="invalid_choice")
         return chosen
 
-    def activity_input(self, attachments: list[UploadedFile]) -> ActivityInput:
-        """The service's input from a valid form; answers for members not expected are dropped."""
-        data = self.cleaned_data
+    @property
+    def removed_pending_ids(self) -> list[int]:
+        """The kept files ticked "remove"."""
+        if not self.is_bound:
+            return []
+        return [int(v) for v in self.data.getlist("remove_pending") if v.isdigit()]
+
+    @property
+    def removed_attachment_ids(self) -> list[int]:
+        """The record's attachments ticked "remove" (editing)."""
+        if not self.is_bound:
+            return []
+        return [int(v) for v in self.data.getlist("remove_attachment") if v.isdigit()]
+
+    def activity_input(
+        self, attachments: list[UploadedFile], pending: list[PendingUpload] | None = None
+    ) -> ActivityInput:
+        """The service's input; answers for members not expected are dropped. From a form
+        refused by its own checks too: the fields in error are then empty (None, "")."""
+        data = getattr(self, "cleaned_data", {})
         expected = {row.member.pk for row in self.attendee_rows if row.expected}
         answered = {pk: s for pk, s in self.statuses.items() if pk in expected}
         return ActivityInput(
             organization=self.organization,
-            activity_type=data["activity_type"],
-            date=data["date"],
-            topic=data["topic"],
+            activity_type=data.get("activity_type"),
+            date=data.get("date"),
+            topic=data.get("topic", ""),
             place=data.get("place", ""),
             content=data.get("content", ""),
             excused_ids={pk for pk, s in answered.items() if s == AttendanceStatus.EXCUSED},
             absent_ids={pk for pk, s in answered.items() if s == AttendanceStatus.ABSENT},
             attachments=attachments,
+            pending=list(pending or []),
         )
 
-    def check_attachments(self, uploads: list[UploadedFile]) -> None:
-        """When the form itself is refused the service is not asked; the files are checked
-        here so that all the errors come back in one round (the service checks them again)."""
-        for upload in uploads:
-            try:
-                validate_attachment(upload)
-            except ValidationError as exc:
-                self.attachment_errors.extend(exc.messages)
+    def check_with_service(self, data: ActivityInput, record=None) -> None:
+        """When the form itself is refused the service is not asked to save; it is asked for
+        its errors all the same (a future date, a duplicate, the files, the cap), so that
+        every error comes back in one round."""
+        try:
+            validate_activity(data, record, self.removed_attachment_ids)
+        except ValidationError as exc:
+            self.add_service_errors(exc)
 
     def add_service_errors(self, exc: ValidationError) -> None:
-        """Put the service's errors next to the fields they name."""
+        """Put the service's errors next to the fields they name. A field the form already
+        refused keeps its own message (the service's "Enter the topic." would repeat it)."""
         errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+        refused = set(self.errors)
         for key, messages in errors.items():
             if key == "attendance":
                 self.attendance_errors.extend(messages)
             elif key == "attachments":
                 self.attachment_errors.extend(messages)
             elif key in self.fields:
-                for message in messages:
-                    self.add_error(key, message)
+                if key not in refused:
+                    for message in messages:
+                        self.add_error(key, message)
             else:
                 for message in messages:
                     self.add_error(None, message)

@@ -1,25 +1,43 @@
 """The branches app's ledgers (台账): roster, organizational life, compliance, overdue elections.
 
-Each one starts from the one scoping rule (`Ledger.organizations()` / `visible_members`) and
-streams plain values; the reports app's writer does the formatting. None of them runs a query
-per row: the roster and the election ledger are one query each, the compliance ledger a fixed
-handful, and the activity ledger one query for the records plus one per chunk of records for
-the names of who was excused or absent.
+Each one starts from the one scoping rule (`Ledger.organizations()` / `visible_members`),
+declares its filters and its columns (each column says which field it reads), and streams plain
+values; the reports app's writer does the formatting. None of them runs a query per row: the
+roster and the election ledger are one query each, the compliance ledger a fixed handful, and
+the activity ledger one query for the records plus one per chunk of records for the names of
+who was excused or absent.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reports.ledgers import BOOL, DATE, DATETIME, INT, PERCENT, Column, Ledger, register
+from reports.ledgers import (
+    BOOL,
+    DATE,
+    DATETIME,
+    INT,
+    PERCENT,
+    Column,
+    Computed,
+    Label,
+    Ledger,
+    OrganizationFilter,
+    PeriodFilter,
+    PersonName,
+    Row,
+    UnitFilter,
+    Value,
+    register,
+)
 
 from .compliance import compute_compliance
 from .models import (
@@ -39,18 +57,6 @@ from .models import (
 from .selectors import SubqueryCount, overdue_elections, visible_members
 
 
-def _labels(choices) -> dict[str, str | None]:
-    """value -> label in the active language, resolved once per ledger rather than per row."""
-    return {value: (str(label) if value else None) for value, label in choices.choices}
-
-
-def _full_name(first: str | None, last: str | None, username: str | None) -> str | None:
-    """What `User.get_full_name() or get_username()` gives, from plain values."""
-    if username is None:
-        return None
-    return f"{first or ''} {last or ''}".strip() or username
-
-
 def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
@@ -61,7 +67,27 @@ def _age(birth: datetime.date, on: datetime.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+class SinceToday(Value):
+    """`measure(the date field, today)`, today's date taken once per sheet."""
+
+    def __init__(self, path: str, measure: Callable[[datetime.date, datetime.date], Any]):
+        self.path = path
+        self.measure = measure
+        self.fields = (path,)
+
+    def reader(self, ledger: Ledger) -> Callable[[Row], Any]:
+        today, path, measure = timezone.localdate(), self.path, self.measure
+
+        def since(row: Row) -> Any:
+            day = row[path]
+            return None if day is None else measure(day, today)
+
+        return since
+
+
 # -- 党员名册 ------------------------------------------------------------------------------------
+
+PRIVATE = "member.view_private"  # phone and birth date: staff and secretaries, not inspectors
 
 
 @register
@@ -71,105 +97,49 @@ class RosterLedger(Ledger):
     code = "roster"
     title = _("Party member roster")
     description = _("The members of each party organization, with their party details.")
-    filters = ("unit", "organization")
+    filters = [UnitFilter(), OrganizationFilter()]
     columns = [
-        Column(_("Unit"), 24),
-        Column(_("Party branch"), 26),
-        Column(_("Party group"), 20),
-        Column(_("Member number"), 14),
-        Column(_("Name"), 12),
-        Column(_("Sex"), 6),
-        Column(_("Birth date"), 12, DATE),
-        Column(_("Age"), 6, INT),
-        Column(_("Joined the party on"), 12, DATE),
-        Column(_("Status"), 12),
-        Column(_("Full member since"), 12, DATE),
-        Column(_("Education"), 14),
-        Column(_("Position"), 20),
-        Column(_("Party duty"), 12),
-        Column(_("Party affairs cadre"), 10, BOOL),
-        Column(_("Registered at community"), 20),
-        Column(_("First secretary posting"), 20),
-        Column(_("Hardship member"), 10, BOOL),
-        Column(_("Phone"), 14),
+        Column(_("Unit"), "branch__unit__name", 24),
+        Column(_("Party branch"), "branch__name", 26),
+        Column(_("Party group"), "group__name", 20),
+        Column(_("Member number"), "member_no", 14),
+        Column(_("Name"), "name", 12),
+        Column(_("Sex"), Label("sex", Sex), 6),
+        Column(_("Birth date"), "birth_date", 12, DATE, capability=PRIVATE),
+        Column(_("Age"), SinceToday("birth_date", _age), 6, INT),
+        Column(_("Joined the party on"), "joined_on", 12, DATE),
+        Column(_("Status"), Label("status", MemberStatus), 12),
+        Column(_("Full member since"), "full_member_on", 12, DATE),
+        Column(_("Education"), Label("education", Education), 14),
+        Column(_("Position"), "position", 20),
+        Column(_("Party duty"), Label("duty", PartyDuty), 12),
+        Column(_("Party affairs cadre"), "is_party_worker", 10, BOOL),
+        Column(_("Registered at community"), "community", 20),
+        Column(_("First secretary posting"), "first_secretary_village", 20),
+        Column(_("Hardship member"), "is_hardship", 10, BOOL),
+        Column(_("Phone"), "phone", 14, capability=PRIVATE),
     ]
-    fields = (
-        "branch__unit__name",
-        "branch__name",
-        "group__name",
-        "member_no",
-        "name",
-        "sex",
-        "birth_date",
-        "joined_on",
-        "status",
-        "full_member_on",
-        "education",
-        "position",
-        "duty",
-        "is_party_worker",
-        "community",
-        "first_secretary_village",
-        "is_hardship",
-        "phone",
-    )
 
     def queryset(self) -> QuerySet[Member]:
         members = visible_members(self.user)
-        if self.params.unit is not None or self.params.organization is not None:
-            orgs = self.organizations().values("pk")
-            members = members.filter(Q(branch__in=orgs) | Q(group__in=orgs))
+        if (unit := self.params["unit"]) is not None:
+            members = members.of_unit(unit)
+        if (organization := self.params["organization"]) is not None:
+            members = members.under(organization)
         return members.order_by("branch__unit__sort_order", "branch__path", "member_no")
-
-    def rows(self) -> Iterable[Sequence[Any]]:
-        today = timezone.localdate()
-        sex, status = _labels(Sex), _labels(MemberStatus)
-        education, duty = _labels(Education), _labels(PartyDuty)
-        rows = self.queryset().values_list(*self.fields).iterator(chunk_size=self.chunk_size)
-        for (
-            unit,
-            branch,
-            group,
-            number,
-            name,
-            sex_value,
-            birth,
-            joined,
-            status_value,
-            full_since,
-            education_value,
-            position,
-            duty_value,
-            cadre,
-            community,
-            village,
-            hardship,
-            phone,
-        ) in rows:
-            yield (
-                unit,
-                branch,
-                group,
-                number,
-                name,
-                sex.get(sex_value, sex_value),
-                birth,
-                _age(birth, today),
-                joined,
-                status.get(status_value, status_value),
-                full_since,
-                education.get(education_value, education_value),
-                position or None,
-                duty.get(duty_value, duty_value or None),
-                cadre,
-                community or None,
-                village or None,
-                hardship,
-                phone or None,
-            )
 
 
 # -- 组织生活台账 --------------------------------------------------------------------------------
+
+
+def _attendance_rate(row: Row) -> float | None:
+    expected = row["expected"]
+    return row["present_count"] / expected if expected else None
+
+
+def _names(key: str) -> Computed:
+    """The names `ActivityLedger.rows()` put under `key`, joined (no query field)."""
+    return Computed(lambda row: "、".join(row[key]) or None)
 
 
 @register
@@ -185,52 +155,46 @@ class ActivityLedger(Ledger):
     description = _(
         "Every meeting, lecture and theme day filed, with who was present, excused or absent."
     )
-    filters = ("unit", "organization", "period")
+    filters = [UnitFilter(), OrganizationFilter(), PeriodFilter()]
+    extra_fields = ("pk",)  # rows() looks up who was excused or absent by record
     columns = [
-        Column(_("Date"), 12, DATE),
-        Column(_("Unit"), 24),
-        Column(_("Organization"), 26),
-        Column(_("Activity type"), 14),
-        Column(_("Topic"), 40),
-        Column(_("Place"), 18),
-        Column(_("Expected"), 8, INT),
-        Column(_("Present"), 8, INT),
-        Column(_("Excused"), 8, INT),
-        Column(_("Absent"), 8, INT),
-        Column(_("Attendance rate"), 10, PERCENT),
-        Column(_("Excused members"), 24),
-        Column(_("Absent members"), 24),
-        Column(_("Attachments"), 8, INT),
-        Column(_("Counts for compliance"), 10, BOOL),
-        Column(_("Filed by"), 12),
-        Column(_("Filed at"), 16, DATETIME),
+        Column(_("Date"), "date", 12, DATE),
+        Column(_("Unit"), "organization__unit__name", 24),
+        Column(_("Organization"), "organization__name", 26),
+        Column(_("Activity type"), "type_name", 14),
+        Column(_("Topic"), "topic", 40),
+        Column(_("Place"), "place", 18),
+        Column(_("Expected"), "expected", 8, INT),
+        Column(_("Present"), "present_count", 8, INT),
+        Column(_("Excused"), "excused_count", 8, INT),
+        Column(_("Absent"), "absent_count", 8, INT),
+        Column(
+            _("Attendance rate"),
+            Computed(_attendance_rate, "present_count", "expected"),
+            10,
+            PERCENT,
+        ),
+        Column(_("Excused members"), _names("excused_names"), 24),
+        Column(_("Absent members"), _names("absent_names"), 24),
+        Column(_("Attachments"), "attachment_count", 8, INT),
+        Column(_("Counts for compliance"), "counts_for_compliance", 10, BOOL),
+        Column(_("Filed by"), PersonName("filed_by"), 12),
+        Column(_("Filed at"), "filed_at", 16, DATETIME),
     ]
-    fields = (
-        "pk",
-        "date",
-        "organization__unit__name",
-        "organization__name",
-        "type_name",
-        "topic",
-        "place",
-        "present_count",
-        "excused_count",
-        "absent_count",
-        "attachment_count",
-        "counts_for_compliance",
-        "filed_by__first_name",
-        "filed_by__last_name",
-        "filed_by__username",
-        "filed_at",
-    )
 
     def queryset(self) -> QuerySet[ActivityRecord]:
         records = ActivityRecord.objects.filter(organization__in=self.organizations().values("pk"))
-        period = self.params.period
-        if period is not None:
+        if (period := self.params["period"]) is not None:
             records = records.filter(date__gte=period.start, date__lte=period.end)
         return records.order_by(
             "date", "organization__unit__sort_order", "organization__path", "type_name", "pk"
+        )
+
+    def annotate(self, queryset: QuerySet) -> QuerySet:
+        attachments = SubqueryCount(Attachment.objects.filter(record=OuterRef("pk")).values("pk"))
+        return queryset.annotate(
+            expected=F("present_count") + F("excused_count") + F("absent_count"),
+            attachment_count=attachments,
         )
 
     def non_present(self, record_ids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
@@ -246,59 +210,21 @@ class ActivityLedger(Ledger):
             found[record_id][0 if status == AttendanceStatus.EXCUSED else 1].append(name)
         return found
 
-    def rows(self) -> Iterable[Sequence[Any]]:
-        attachments = SubqueryCount(Attachment.objects.filter(record=OuterRef("pk")).values("pk"))
-        records = (
-            self.queryset()
-            .annotate(attachment_count=attachments)
-            .values_list(*self.fields)
-            .iterator(chunk_size=self.chunk_size)
-        )
+    def rows(self) -> Iterable[Row]:
         nobody: tuple[list[str], list[str]] = ([], [])
-        for chunk in _chunks(records, self.chunk_size):
-            names = self.non_present([r[0] for r in chunk])
-            for (
-                pk,
-                day,
-                unit,
-                organization,
-                type_name,
-                topic,
-                place,
-                present,
-                excused,
-                absent,
-                attachment_count,
-                counts,
-                first,
-                last,
-                username,
-                filed_at,
-            ) in chunk:
-                expected = present + excused + absent
-                excused_names, absent_names = names.get(pk, nobody)
-                yield (
-                    day,
-                    unit,
-                    organization,
-                    type_name,
-                    topic,
-                    place or None,
-                    expected,
-                    present,
-                    excused,
-                    absent,
-                    present / expected if expected else None,
-                    "、".join(excused_names) or None,
-                    "、".join(absent_names) or None,
-                    attachment_count,
-                    counts,
-                    _full_name(first, last, username),
-                    filed_at,
-                )
+        for chunk in _chunks(super().rows(), self.chunk_size):
+            names = self.non_present([row["pk"] for row in chunk])
+            for row in chunk:
+                row["excused_names"], row["absent_names"] = names.get(row["pk"], nobody)
+                yield row
 
 
 # -- 组织生活落实情况台账 ------------------------------------------------------------------------
+
+
+def _result(read: Callable[[Any], Any]) -> Computed:
+    """A figure of the organization's compliance result (put on the row by `rows()`)."""
+    return Computed(lambda row: read(row["result"]))
 
 
 @register
@@ -313,26 +239,27 @@ class ComplianceLedger(Ledger):
         "For a month, a quarter or a year: what each organization owed and held, and what it "
         "missed."
     )
-    filters = ("unit", "organization", "period")
-    period_required = True
+    filters = [UnitFilter(), OrganizationFilter(), PeriodFilter(required=True)]
+    extra_fields = ("pk",)  # rows() finds the organization's result by it
     columns = [
-        Column(_("Unit"), 24),
-        Column(_("Organization"), 28),
-        Column(_("Kind"), 12),
-        Column(_("Activities owed"), 10, INT),
-        Column(_("Activities held"), 10, INT),
-        Column(_("Missing"), 8, INT),
-        Column(_("What was missed"), 36),
-        Column(_("Compliant"), 10, BOOL),
-        Column(_("Next election due"), 14, DATE),
-        Column(_("Election overdue"), 10, BOOL),
+        Column(_("Unit"), "unit__name", 24),
+        Column(_("Organization"), "name", 28),
+        Column(_("Kind"), Label("kind", OrganizationKind), 12),
+        Column(_("Activities owed"), _result(lambda r: r.owed), 10, INT),
+        Column(_("Activities held"), _result(lambda r: r.held), 10, INT),
+        Column(_("Missing"), _result(lambda r: r.missing), 8, INT),
+        Column(_("What was missed"), _result(lambda r: r.missing_detail() or None), 36),
+        # An organization that owed nothing (a committee) is neither compliant nor not.
+        Column(_("Compliant"), _result(lambda r: r.compliant if r.owed else None), 10, BOOL),
+        Column(_("Next election due"), _result(lambda r: r.election_due_on), 14, DATE),
+        Column(_("Election overdue"), _result(lambda r: r.election_overdue), 10, BOOL),
     ]
 
     def judged(self) -> QuerySet[Organization]:
         """The organizations with a line of their own. A group is judged inside its branch's
         line (the 党小组会 rolled up), as in the bulletin, unless a group was asked for."""
         orgs = self.organizations()
-        asked = self.params.organization
+        asked = self.params["organization"]
         if asked is None or asked.kind != OrganizationKind.GROUP:
             orgs = orgs.exclude(kind=OrganizationKind.GROUP)
         return orgs
@@ -340,28 +267,15 @@ class ComplianceLedger(Ledger):
     def queryset(self) -> QuerySet[Organization]:
         return self.judged().order_by("unit__sort_order", "unit__name", "path")
 
-    def rows(self) -> Iterable[Sequence[Any]]:
-        if self.params.period is None:
+    def rows(self) -> Iterable[Row]:
+        if self.params["period"] is None:
             raise ValueError("The compliance ledger needs a period.")
-        results = compute_compliance(self.judged(), self.params.period)
-        kinds = _labels(OrganizationKind)
-        for pk, unit, name, kind in self.queryset().values_list("pk", "unit__name", "name", "kind"):
-            result = results.get(pk)
-            if result is None:  # created between the two queries
+        results = compute_compliance(self.judged(), self.params["period"])
+        for row in super().rows():
+            row["result"] = results.get(row["pk"])
+            if row["result"] is None:  # created between the two queries
                 continue
-            yield (
-                unit,
-                name,
-                kinds.get(kind, kind),
-                result.owed,
-                result.held,
-                result.missing,
-                result.missing_detail() or None,
-                # An organization that owed nothing (a committee) is neither compliant nor not.
-                result.compliant if result.owed else None,
-                result.election_due_on,
-                result.election_overdue,
-            )
+            yield row
 
 
 # -- 换届逾期台账 --------------------------------------------------------------------------------
@@ -377,54 +291,32 @@ class OverdueElectionLedger(Ledger):
         "Party organizations whose current term has run past its due date, approved changes "
         "included."
     )
-    filters = ("unit", "organization")
+    filters = [UnitFilter(), OrganizationFilter()]
     columns = [
-        Column(_("Unit"), 24),
-        Column(_("Organization"), 28),
-        Column(_("Kind"), 12),
-        Column(_("Term started on"), 12, DATE),
-        Column(_("Term length (years)"), 8, INT),
-        Column(_("Approved change (months)"), 10, INT),
-        Column(_("Election due on"), 12, DATE),
-        Column(_("Days overdue"), 8, INT),
-        Column(_("Secretary"), 12),
+        Column(_("Unit"), "unit__name", 24),
+        Column(_("Organization"), "name", 28),
+        Column(_("Kind"), Label("kind", OrganizationKind), 12),
+        Column(_("Term started on"), "term_started_on", 12, DATE),
+        Column(_("Term length (years)"), "term_length", 8, INT),
+        Column(_("Approved change (months)"), "term_change", 10, INT),
+        Column(_("Election due on"), "election_due_on", 12, DATE),
+        Column(
+            _("Days overdue"),
+            SinceToday("election_due_on", lambda due, today: (today - due).days),
+            8,
+            INT,
+        ),
+        Column(_("Secretary"), "secretary__name", 12),
     ]
 
     def queryset(self) -> QuerySet:
-        current = Term.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True)
-        return (
-            overdue_elections(self.organizations(), on=timezone.localdate())
-            .annotate(
-                term_length=Subquery(current.values("length_years")[:1]),
-                term_change=Subquery(current.values("extension_months")[:1]),
-            )
-            .order_by("election_due_on", "unit__sort_order", "path")
+        return overdue_elections(self.organizations(), on=timezone.localdate()).order_by(
+            "election_due_on", "unit__sort_order", "path"
         )
 
-    def rows(self) -> Iterable[Sequence[Any]]:
-        today = timezone.localdate()
-        kinds = _labels(OrganizationKind)
-        rows = self.queryset().values_list(
-            "unit__name",
-            "name",
-            "kind",
-            "term_started_on",
-            "term_length",
-            "term_change",
-            "election_due_on",
-            "secretary__name",
+    def annotate(self, queryset: QuerySet) -> QuerySet:
+        current = Term.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True)
+        return queryset.annotate(
+            term_length=Subquery(current.values("length_years")[:1]),
+            term_change=Subquery(current.values("extension_months")[:1]),
         )
-        for unit, name, kind, started, length, change, due, secretary in rows.iterator(
-            chunk_size=self.chunk_size
-        ):
-            yield (
-                unit,
-                name,
-                kinds.get(kind, kind),
-                started,
-                length,
-                change,
-                due,
-                (today - due).days,
-                secretary,
-            )

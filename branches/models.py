@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -58,10 +59,28 @@ class HostType(models.TextChoices):
 PATH_STEP = 8  # "0000123/": 7 digits and a slash, so ordering by path keeps the tree order
 
 
+def _path_of(organization: Organization | int) -> str | models.Subquery:
+    """An organization's tree path: its own, or a subquery when only the id is at hand (the
+    caller's query stays one SQL statement, and an unknown id matches nothing)."""
+    if isinstance(organization, Organization):
+        return organization.path
+    return models.Subquery(Organization.objects.filter(pk=organization).values("path")[:1])
+
+
 class OrganizationQuerySet(models.QuerySet):
-    def subtree_of(self, organization: Organization) -> OrganizationQuerySet:
-        """The organization and everything under it."""
-        return self.filter(path__startswith=organization.path)
+    def subtree_of(self, organization: Organization | int) -> OrganizationQuerySet:
+        """The organization and everything under it (the one home of "and all under it")."""
+        return self.filter(path__startswith=_path_of(organization))
+
+    def of_unit(self, unit: Unit | int) -> OrganizationQuerySet:
+        """The organizations that belong to a unit: its own, and the joint committees that span
+        it (`joint_units`). The one home of "belongs to a unit" (filters, counts, ledgers).
+
+        A subquery, not an OR over the many-to-many join, which would repeat rows.
+        """
+        unit_id = unit.pk if isinstance(unit, Unit) else unit
+        joint = Organization.joint_units.through.objects.filter(unit_id=unit_id)
+        return self.filter(Q(unit_id=unit_id) | Q(pk__in=joint.values("organization_id")))
 
     def holding_members(self) -> OrganizationQuerySet:
         return self.filter(kind__in=[OrganizationKind.BRANCH, OrganizationKind.GROUP])
@@ -324,11 +343,29 @@ def years_ago(on: datetime.date, years: int) -> datetime.date:
         return on.replace(year=on.year - years, day=28)
 
 
+def youth_born_after(on: datetime.date | None = None) -> datetime.date:
+    """Youth (青年党员) are aged YOUTH_MAX_AGE (35) or under: born after the day 36 years
+    before `on`. The one home of the rule: `Member.is_youth`, the query sets and filters."""
+    return years_ago(on or timezone.localdate(), settings.YOUTH_MAX_AGE + 1)
+
+
 class MemberQuerySet(models.QuerySet):
     def youth(self, on: datetime.date | None = None) -> MemberQuerySet:
-        """Members aged 35 or under on the given day (born after the day 36 years earlier)."""
-        on = on or timezone.localdate()
-        return self.filter(birth_date__gt=years_ago(on, settings.YOUTH_MAX_AGE + 1))
+        """Members aged 35 or under on the given day."""
+        return self.filter(birth_date__gt=youth_born_after(on))
+
+    def not_youth(self, on: datetime.date | None = None) -> MemberQuerySet:
+        return self.filter(birth_date__lte=youth_born_after(on))
+
+    def under(self, organization: Organization | int) -> MemberQuerySet:
+        """Members of an organization and of everything under it: a branch (or anything above
+        it) counts its branches' members, a group its own."""
+        subtree = Organization.objects.subtree_of(organization).values("pk")
+        return self.filter(Q(branch__in=subtree) | Q(group__in=subtree))
+
+    def of_unit(self, unit: Unit | int) -> MemberQuerySet:
+        """Members whose branch belongs to the unit (`OrganizationQuerySet.of_unit`)."""
+        return self.filter(branch__in=Organization.objects.of_unit(unit).values("pk"))
 
     def fifty_years_in_party(self, on: datetime.date | None = None) -> MemberQuerySet:
         on = on or timezone.localdate()
@@ -432,7 +469,7 @@ class Member(models.Model):
 
     @property
     def is_youth(self) -> bool:
-        return self.age() <= settings.YOUTH_MAX_AGE
+        return self.birth_date > youth_born_after()
 
     @property
     def fifty_years_in_party(self) -> bool:
@@ -713,9 +750,33 @@ class Attendance(models.Model):
         return f"{self.member_id}: {self.status}"
 
 
+# The extension a stored file gets from its sniffed type (`services.sniff_content_type`).
+EXTENSION_OF_TYPE = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "application/pdf": ".pdf",
+}
+
+
+def generated_file_name(content_type: str) -> str:
+    """A stored file's name: a random uuid and the extension of its sniffed type. Never the
+    user's name (too long for the file system: 85 Chinese characters are 255 bytes) nor
+    their extension (a PNG named magic.html is stored as .png): that one is kept as data."""
+    return uuid.uuid4().hex + EXTENSION_OF_TYPE.get(content_type, ".bin")
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
+    """Where an attachment is stored; `filename`, the user's, is ignored."""
     day = timezone.localdate()
-    return f"activity/{day:%Y/%m}/{instance.record_id}/{filename}"
+    name = generated_file_name(instance.content_type)
+    return f"activity/{day:%Y/%m}/{instance.record_id}/{name}"
+
+
+def pending_upload_path(instance: PendingUpload, filename: str) -> str:
+    """Where a pending upload waits, apart per user; `filename`, the user's, is ignored."""
+    return f"activity/pending/{instance.user_id}/{generated_file_name(instance.content_type)}"
 
 
 class Attachment(models.Model):
@@ -744,3 +805,32 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class PendingUpload(models.Model):
+    """A file received with a filing form that came back with errors, kept so that nobody has
+    to take a photo again: it belongs to the user who sent it and to that form (`token`, a
+    hidden field), and becomes an `Attachment` when the form is saved. Abandoned ones are
+    deleted after ACTIVITY_PENDING_UPLOAD_HOURS (`services.clear_pending_uploads`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    token = models.CharField(_("form token"), max_length=32)
+    file = models.FileField(_("file"), upload_to=pending_upload_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("pending upload")
+        verbose_name_plural = _("pending uploads")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["user", "token"], name="pending_upload_form_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -48,7 +48,9 @@ def _as_text(value: Any) -> str:
 
 def _unrestricted(user: User | None) -> bool:
     """No user means a trusted caller (a command, a task); staff see the whole city."""
-    return user is None or user.is_committee_staff
+    from accounts import access
+
+    return user is None or access.sees_whole_city(user)
 
 
 class RosterHeaderError(ValueError):
@@ -74,15 +76,23 @@ class ChoiceLabelWidget(widgets.Widget):
     def __init__(self, choices: type[models.Choices]) -> None:
         super().__init__()
         self.choices = choices
+        # Active language -> casefolded key -> value: built once per language, not per cell
+        # (a whole-city roster reads 80,000 choice cells).
+        self._lookups: dict[str | None, dict[str, str]] = {}
 
     def _lookup(self) -> dict[str, str]:
-        found: dict[str, str] = {}
+        language = translation.get_language()
+        found = self._lookups.get(language)
+        if found is not None:
+            return found
+        found = {}
         with translation.override("en"):
             english = {value: str(label) for value, label in self.choices.choices}
         for value, label in self.choices.choices:
             for key in (value, english[value], str(label)):
                 if key:
                     found[key.casefold()] = value
+        self._lookups[language] = found
         return found
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
@@ -390,36 +400,14 @@ class MemberResource(resources.ModelResource):
         """Know the user; accept headers in the active language or English; refuse others."""
         self._user = kwargs.get("user")
         self._first_row_of = {}
-        known: dict[str, str] = {}
-        with translation.override("en"):
-            english = {name: str(f.column_name) for name, f in self.fields.items()}
+        names, problems = resolve_headers(dataset.headers or [])
         current = {name: str(f.column_name) for name, f in self.fields.items()}
-        # Headers in the active language win over English ones, which win over field names.
-        for aliases in (current, english, {name: name for name in self.fields}):
-            for name, alias in aliases.items():
-                known.setdefault(alias.strip().casefold(), current[name])
         headers: list[Any] = []
-        problems: list[tuple[str, str]] = []
-        for header in dataset.headers or []:
-            if _is_blank(header):
-                headers.append(header)
-                continue
-            text = _as_text(header)
-            column = known.get(text.casefold())
-            if column is None:
-                message = gettext("Unknown column “%(column)s”.") % {"column": text}
-                problems.append((text, message))
-                headers.append(text)
-            elif column in headers:
-                message = gettext("The column “%(column)s” appears twice.") % {"column": text}
-                problems.append((text, message))
-                headers.append(text)
+        for header, name in zip(dataset.headers or [], names, strict=True):
+            if name is not None:
+                headers.append(current[name])
             else:
-                headers.append(column)
-        member_no = str(self.fields["member_no"].column_name)
-        if member_no not in headers:
-            message = gettext("The column “%(column)s” is missing.") % {"column": member_no}
-            problems.append((member_no, message))
+                headers.append(header if _is_blank(header) else _as_text(header))
         if problems:
             # A header row that does not fit means the wrong file: check none of its rows.
             dataset.wipe()
@@ -488,3 +476,45 @@ class MemberResource(resources.ModelResource):
 def roster_headers() -> list[str]:
     """The roster's column headers in the active language, in file order."""
     return MemberResource().get_export_headers()
+
+
+def header_lookup() -> dict[str, str]:
+    """Casefolded header -> resource field name. A header may be written in the active
+    language, in English or as the field name; the active language wins a clash."""
+    fields = MemberResource.fields
+    with translation.override("en"):
+        english = {name: str(f.column_name) for name, f in fields.items()}
+    current = {name: str(f.column_name) for name, f in fields.items()}
+    known: dict[str, str] = {}
+    for aliases in (current, english, {name: name for name in fields}):
+        for name, alias in aliases.items():
+            known.setdefault(alias.strip().casefold(), name)
+    return known
+
+
+def resolve_headers(headers: list[Any]) -> tuple[list[str | None], list[tuple[str, str]]]:
+    """The field name of each header (None: a blank, unknown or repeated header), and the
+    problems as (header, message): unknown and repeated headers, a missing member number."""
+    known = header_lookup()
+    names: list[str | None] = []
+    problems: list[tuple[str, str]] = []
+    for header in headers:
+        if _is_blank(header):
+            names.append(None)
+            continue
+        text = _as_text(header)
+        name = known.get(text.casefold())
+        if name is None:
+            problems.append((text, gettext("Unknown column “%(column)s”.") % {"column": text}))
+            names.append(None)
+        elif name in names:
+            message = gettext("The column “%(column)s” appears twice.") % {"column": text}
+            problems.append((text, message))
+            names.append(None)
+        else:
+            names.append(name)
+    if "member_no" not in names:
+        member_no = str(MemberResource.fields["member_no"].column_name)
+        message = gettext("The column “%(column)s” is missing.") % {"column": member_no}
+        problems.append((member_no, message))
+    return names, problems

@@ -12,6 +12,17 @@ COMMITTEE_FROM_FULL_MEMBERS = 7
 COMMITTEE_MIN, COMMITTEE_USUAL_MAX, COMMITTEE_MAX = 3, 5, 7
 
 
+def committee_quorum_met(present: int, expected: int) -> bool:
+    """A committee meeting (支委会) counts only when more than half of the committee came."""
+    return present * 2 > expected
+
+
+def counts_for_compliance(committee_only: bool, present: int, expected: int) -> bool:
+    """Whether a held activity counts towards what the organization owes: always, except a
+    committee meeting without a quorum. The one home of the rule (portal, API, admin)."""
+    return not committee_only or committee_quorum_met(present, expected)
+
+
 def branch_structure_warnings(
     kind: str, member_count: int, full_member_count: int, committee_size: int, has_secretary: bool
 ) -> list[str]:

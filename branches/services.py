@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import datetime
+import io
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from os import PathLike
-from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
-from import_export.formats import base_formats
+
+from accounts import access
+from reports.ledgers import write_xlsx
 
 from .models import (
-    COMMITTEE_DUTIES,
     ActivityRecord,
     ActivityType,
     Attachment,
@@ -28,66 +31,25 @@ from .models import (
     Member,
     Organization,
     OrganizationKind,
+    PendingUpload,
 )
-from .resources import HEADER_ROWS, MemberResource, RosterHeaderError, RosterImportResult
-from .selectors import visible_organizations
+from .roster import (
+    CSV,
+    XLSX,
+    RosterFileError,
+    RosterFileLedger,
+    RosterImportReport,
+    RowError,  # noqa: F401 (the roster's results are imported from here)
+    read_roster,
+    save_roster,
+)
+from .rules import counts_for_compliance
+from .selectors import expected_attendees
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-ROSTER_FORMATS: dict[str, type[base_formats.Format]] = {
-    "xlsx": base_formats.XLSX,
-    "csv": base_formats.CSV,
-}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem: spreadsheet row (header = 1; 0 = the file as a whole) and column header."""
-
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
-class RosterImportReport:
-    """What an import did. When `ok` is false nothing was saved and the counts are zero."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _read_bytes(file_or_bytes: bytes | IO[bytes] | str | PathLike) -> bytes:
-    if isinstance(file_or_bytes, bytes | bytearray):
-        return bytes(file_or_bytes)
-    if isinstance(file_or_bytes, str | PathLike):
-        return Path(file_or_bytes).read_bytes()
-    if hasattr(file_or_bytes, "seek"):
-        file_or_bytes.seek(0)
-    return file_or_bytes.read()
-
-
-def _errors_of(result: RosterImportResult) -> list[RowError]:
-    errors: list[RowError] = []
-    for base in result.base_errors:
-        if isinstance(base.error, RosterHeaderError):
-            errors += [RowError(HEADER_ROWS, col, msg) for col, msg in base.error.problems]
-        else:
-            errors.append(RowError(0, "", str(base.error)))
-    for invalid in result.invalid_rows:
-        for column, messages in invalid.error_dict.items():
-            column = "" if column == NON_FIELD_ERRORS else column
-            errors += [RowError(invalid.number, column, str(message)) for message in messages]
-    for error_row in result.error_rows:
-        errors += [RowError(error_row.number, "", str(e.error)) for e in error_row.errors]
-    return sorted(errors, key=lambda e: e.row)
+ROSTER_FORMATS = (XLSX, CSV)
 
 
 def import_roster(
@@ -100,44 +62,26 @@ def import_roster(
 
     `user` scopes the import to the organizations and members that user may see (None: a
     trusted caller, no scope) and is recorded as the author in the members' history.
-    Inspectors, who only read, may not import.
+    Inspectors, who only read, may not import. Reading, checking and saving are
+    `branches.roster`'s: a fixed handful of queries and bulk writes, whatever the size.
     """
-    if user is not None and (not user.is_authenticated or user.is_read_only):
-        raise PermissionDenied(gettext("You may not import the roster."))
+    if user is not None:
+        access.require(user, "roster.import", message=gettext("You may not import the roster."))
+    if file_format not in ROSTER_FORMATS:
+        raise ValueError(f"Unsupported roster format: {file_format!r}")
     try:
-        input_format = ROSTER_FORMATS[file_format]()
-    except KeyError:
-        raise ValueError(f"Unsupported roster format: {file_format!r}") from None
-    data: bytes | str = _read_bytes(file_or_bytes)
-    if not input_format.is_binary():
-        data = data.decode("utf-8-sig")
-    try:
-        dataset = input_format.create_dataset(data)
-    except Exception as e:  # a corrupt or foreign file: one error, not a crash
-        message = gettext("The file could not be read as %(format)s (%(error)s).") % {
-            "format": file_format,
-            "error": type(e).__name__,
-        }
-        return RosterImportReport(errors=[RowError(0, "", message)])
-
-    with transaction.atomic():
-        result = MemberResource().import_data(dataset, dry_run=False, user=user)
-        report = RosterImportReport(errors=_errors_of(result))
-        if not report.ok:
-            # MemberResource already rolled its own savepoint back; be explicit anyway.
-            transaction.set_rollback(True)
-            return report
-    report.created = result.totals["new"]
-    report.updated = result.totals["update"]
-    report.unchanged = sum(1 for r in result.rows if r.is_skip() and not r.blank)
-    return report
+        table = read_roster(file_or_bytes, file_format=file_format)
+    except RosterFileError as e:  # unreadable, too large, wrong header row: one report
+        return RosterImportReport(errors=e.errors)
+    return save_roster(table, user)
 
 
-def export_roster(queryset: QuerySet[Member] | None = None) -> bytes:
-    """The roster as .xlsx, in the same columns the import reads."""
-    queryset = Member.objects.all() if queryset is None else queryset
-    dataset = MemberResource().export(queryset=queryset.select_related("branch", "group"))
-    return base_formats.XLSX().export_data(dataset)
+def export_roster(user: User, queryset: QuerySet[Member] | None = None) -> bytes:
+    """The roster as .xlsx, in the columns the import reads (`RosterFileLedger`), for `user`:
+    of `queryset` (default: every member) those in the user's scope."""
+    out = io.BytesIO()
+    write_xlsx(RosterFileLedger(user, queryset), out)
+    return out.getvalue()
 
 
 # --- Organizational life: filing activity records ------------------------------------------
@@ -161,9 +105,12 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
+MB = 1024 * 1024
+
+
 def validate_attachment(upload: UploadedFile) -> str:
     """Return the sniffed content type, or raise a ValidationError naming the file."""
-    max_bytes = settings.ACTIVITY_ATTACHMENT_MAX_MB * 1024 * 1024
+    max_bytes = settings.ACTIVITY_ATTACHMENT_MAX_MB * MB
     if upload.size > max_bytes:
         raise ValidationError(
             gettext("%(name)s is larger than %(max)d MB.")
@@ -180,29 +127,65 @@ def validate_attachment(upload: UploadedFile) -> str:
     return content_type
 
 
-def can_write_for(user: User, organization: Organization) -> bool:
-    """Staff write everywhere; a secretary within their own scope; inspectors never."""
-    from accounts.models import Role
+def original_name_of(upload: UploadedFile) -> str:
+    """The name the user gave the file, kept as data only (the download's name), cut to the
+    field's length with its extension kept. The stored file gets a generated name
+    (`models.attachment_path`)."""
+    name = os.path.basename((upload.name or "").replace("\\", "/")).strip() or "file"
+    limit = Attachment._meta.get_field("original_name").max_length
+    if len(name) > limit:
+        stem, extension = os.path.splitext(name)
+        extension = extension if len(extension) <= 16 else ""
+        name = stem[: limit - len(extension)] + extension
+    return name
 
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_committee_staff:
-        return True
-    if user.role != Role.SECRETARY:
-        return False
-    return visible_organizations(user).filter(pk=organization.pk).exists()
+
+def attachment_limits_text() -> str:
+    """The limits in words, for help texts next to the file inputs."""
+    return gettext(
+        "Up to %(file_mb)d MB a file; at most %(files)d files and %(total_mb)d MB per record."
+    ) % {
+        "file_mb": settings.ACTIVITY_ATTACHMENT_MAX_MB,
+        "files": settings.ACTIVITY_ATTACHMENTS_MAX_FILES,
+        "total_mb": settings.ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB,
+    }
 
 
-def expected_attendees(organization: Organization, activity_type: ActivityType) -> QuerySet[Member]:
-    """Who is expected at an activity: the group's members for a group, the committee for a
-    committee meeting, otherwise the branch's members."""
-    if organization.kind == OrganizationKind.GROUP:
-        members = Member.objects.filter(group=organization)
-    else:
-        members = Member.objects.filter(branch=organization)
-    if activity_type.committee_only:
-        members = members.filter(duty__in=COMMITTEE_DUTIES)
-    return members
+def _attachment_cap_errors(
+    record: ActivityRecord | None, new_sizes: list[int], remove_attachment_ids=()
+) -> list[str]:
+    """The per-record cap (ACTIVITY_ATTACHMENTS_MAX_FILES, ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB):
+    the record's attachments that stay plus the new ones."""
+    count, total = len(new_sizes), sum(new_sizes)
+    if record is not None and record.pk is not None:
+        kept = Attachment.objects.filter(record=record).exclude(pk__in=list(remove_attachment_ids))
+        stored = kept.aggregate(n=Count("pk"), total=Sum("size"))
+        count += stored["n"]
+        total += stored["total"] or 0
+    errors = []
+    max_files = settings.ACTIVITY_ATTACHMENTS_MAX_FILES
+    max_total_mb = settings.ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB
+    if count > max_files:
+        errors.append(
+            gettext("A record holds at most %(max)d files; this one would hold %(count)d.")
+            % {"max": max_files, "count": count}
+        )
+    if total > max_total_mb * MB:
+        errors.append(
+            gettext(
+                "A record holds at most %(max)d MB of files; this one would hold %(total).1f MB."
+            )
+            % {"max": max_total_mb, "total": total / MB}
+        )
+    return errors
+
+
+def attachment_cap_errors(
+    record: ActivityRecord | None, new_sizes: list[int], remove_attachment_ids=()
+) -> list[str]:
+    """For a form that checks the cap before saving (the admin's attachment lines): the
+    messages, empty when `new_sizes` fit on `record` once `remove_attachment_ids` are gone."""
+    return _attachment_cap_errors(record, new_sizes, remove_attachment_ids)
 
 
 @dataclass
@@ -218,9 +201,22 @@ class ActivityInput:
     excused_ids: set[int] = field(default_factory=set)
     absent_ids: set[int] = field(default_factory=set)
     attachments: list[UploadedFile] = field(default_factory=list)
+    # Files of an earlier try of the same form, kept for the user (portal only).
+    pending: list[PendingUpload] = field(default_factory=list)
 
 
-def _validate_activity(data: ActivityInput, record: ActivityRecord | None) -> tuple[list, list]:
+def validate_activity(
+    data: ActivityInput, record: ActivityRecord | None = None, remove_attachment_ids=()
+) -> None:
+    """Every error the service would raise, without writing anything: for a form refused by
+    its own checks, so that all the errors come back in one round. Fields left empty by the
+    form's errors (None, "") are reported here too; the form keeps its own message for them."""
+    _validate_activity(data, record, remove_attachment_ids)
+
+
+def _validate_activity(
+    data: ActivityInput, record: ActivityRecord | None, remove_attachment_ids=()
+) -> tuple[list, list]:
     """Check everything before anything is written; raise one ValidationError with all of it."""
     errors: dict[str, list[str]] = defaultdict(list)
     org, activity_type = data.organization, data.activity_type
@@ -272,11 +268,15 @@ def _validate_activity(data: ActivityInput, record: ActivityRecord | None) -> tu
         if data.excused_ids & data.absent_ids:
             errors["attendance"].append(gettext("A member cannot be both excused and absent."))
     content_types = []
+    new_sizes = [p.size for p in data.pending]
     for upload in data.attachments:
         try:
             content_types.append(validate_attachment(upload))
+            new_sizes.append(upload.size)
         except ValidationError as exc:
             errors["attachments"].extend(exc.messages)
+    errors["attachments"].extend(_attachment_cap_errors(record, new_sizes, remove_attachment_ids))
+    errors = {key: messages for key, messages in errors.items() if messages}
     if errors:
         raise ValidationError(dict(errors))
     return expected, content_types
@@ -296,31 +296,55 @@ def _write_attendance_and_files(
             status = AttendanceStatus.PRESENT
         rows.append(Attendance(record=record, member=member, status=status))
     Attendance.objects.bulk_create(rows)
-    record.present_count = sum(r.status == AttendanceStatus.PRESENT for r in rows)
-    record.excused_count = sum(r.status == AttendanceStatus.EXCUSED for r in rows)
-    record.absent_count = sum(r.status == AttendanceStatus.ABSENT for r in rows)
-    activity_type = data.activity_type
-    # A committee meeting counts only when more than half of the committee is present.
-    record.counts_for_compliance = not activity_type.committee_only or (
-        record.present_count * 2 > len(rows)
-    )
-    record.save(
-        update_fields=["present_count", "excused_count", "absent_count", "counts_for_compliance"]
-    )
+    _store_counts(record, data.activity_type, [r.status for r in rows])
     for upload, content_type in zip(data.attachments, content_types, strict=True):
         Attachment.objects.create(
             record=record,
             file=upload,
-            original_name=upload.name[:255],
+            original_name=original_name_of(upload),
             content_type=content_type,
             size=upload.size,
         )
+    _attach_pending(record, data.pending)
+
+
+def _attach_pending(record: ActivityRecord, pending: list[PendingUpload]) -> None:
+    """The kept files of earlier tries become the record's attachments (copied to the record's
+    folder); the pending files go once the change is committed."""
+    if not pending:
+        return
+    # Locked and read again: a second submit of the same form finds them gone.
+    found = PendingUpload.objects.select_for_update().filter(
+        pk__in=[p.pk for p in pending], user_id=pending[0].user_id
+    )
+    for item in found:
+        with item.file.open("rb") as handle:
+            Attachment.objects.create(
+                record=record,
+                file=File(handle, name=item.original_name),
+                original_name=item.original_name,
+                content_type=item.content_type,
+                size=item.size,
+            )
+        name, storage = item.file.name, item.file.storage
+        item.delete()
+        transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+
+
+def _check_pending_owner(user: User, data: ActivityInput) -> None:
+    if any(p.user_id != user.pk for p in data.pending):
+        raise PermissionDenied(gettext("These files were not sent by you."))
 
 
 def file_activity_record(user: User, data: ActivityInput) -> ActivityRecord:
     """File a new record with its attendance and attachments: all of it or nothing."""
-    if not can_write_for(user, data.organization):
-        raise PermissionDenied(gettext("You cannot file records for this organization."))
+    access.require(
+        user,
+        "activity.file",
+        data.organization,
+        gettext("You cannot file records for this organization."),
+    )
+    _check_pending_owner(user, data)
     expected, content_types = _validate_activity(data, None)
     try:
         with transaction.atomic():
@@ -342,31 +366,25 @@ def file_activity_record(user: User, data: ActivityInput) -> ActivityRecord:
     return record
 
 
-def can_edit_record(user: User, record: ActivityRecord) -> bool:
-    if not can_write_for(user, record.organization):
-        return False
-    if user.is_committee_staff:
-        return True
-    window = datetime.timedelta(days=settings.ACTIVITY_EDIT_WINDOW_DAYS)
-    return record.filed_at >= timezone.now() - window
-
-
 def update_activity_record(
     user: User, record: ActivityRecord, data: ActivityInput, remove_attachment_ids=()
 ) -> ActivityRecord:
     """Change a record. After the edit window (30 days by default) only staff may."""
-    if not can_write_for(user, record.organization) or data.organization != record.organization:
-        raise PermissionDenied(gettext("You cannot change records of this organization."))
-    if not can_edit_record(user, record):
-        raise PermissionDenied(
-            gettext(
-                "Records filed more than %(days)d days ago can only be changed by committee staff."
-            )
-            % {"days": settings.ACTIVITY_EDIT_WINDOW_DAYS}
-        )
-    expected, content_types = _validate_activity(data, record)
+    refusal = change_refusal(user, record)
+    if refusal is None and data.organization != record.organization:
+        refusal = gettext("You cannot change records of this organization.")
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+    _check_pending_owner(user, data)
+    expected, content_types = _validate_activity(data, record, remove_attachment_ids)
     try:
         with transaction.atomic():
+            _lock(record)
+            # Again under the lock: two changes at the same moment cannot pass the cap together.
+            new_sizes = [u.size for u in data.attachments] + [p.size for p in data.pending]
+            cap = _attachment_cap_errors(record, new_sizes, remove_attachment_ids)
+            if cap:
+                raise ValidationError({"attachments": cap})
             record.activity_type = data.activity_type
             record.type_name = data.activity_type.name
             record.date = data.date
@@ -388,23 +406,169 @@ def update_activity_record(
     return record
 
 
+def _lock(record: ActivityRecord) -> None:
+    """Lock the record's row before changing what hangs on it: a change and a delete of one
+    record at the same moment then run one after the other instead of deadlocking."""
+    locked = ActivityRecord.objects.select_for_update().filter(pk=record.pk).values_list("pk")
+    if not list(locked):
+        raise ValidationError(gettext("This record has been deleted meanwhile."))
+
+
+def change_refusal(user: User, record: ActivityRecord) -> str | None:
+    """Why `user` may not change or delete `record` (None: they may), in words for them."""
+    if access.can(user, "activity.change", record):
+        return None
+    if access.can(user, "activity.file", record.organization):
+        return edit_window_message()
+    return gettext("You cannot change records of this organization.")
+
+
+def edit_window_message() -> str:
+    return gettext(
+        "Records filed more than %(days)d days ago can only be changed by committee staff."
+    ) % {"days": settings.ACTIVITY_EDIT_WINDOW_DAYS}
+
+
 def delete_activity_record(user: User, record: ActivityRecord) -> None:
-    if not can_edit_record(user, record):
+    if not access.can(user, "activity.change", record):
         raise PermissionDenied(gettext("You cannot delete this record."))
     with transaction.atomic():
+        _lock(record)
         files = [a.file for a in record.attachments.all()]
         record.delete()
         transaction.on_commit(lambda: [f.delete(save=False) for f in files])
 
 
+def add_attachment(user: User, record: ActivityRecord, upload: UploadedFile) -> Attachment:
+    """Attach one photo or the minutes to a record (the admin's attachment lines): checked
+    like an upload in the portal, with its name, sniffed type and size stored."""
+    if not access.can(user, "activity.change", record):
+        raise PermissionDenied(change_refusal(user, record))
+    content_type = validate_attachment(upload)
+    with transaction.atomic():
+        _lock(record)
+        cap = _attachment_cap_errors(record, [upload.size])
+        if cap:
+            raise ValidationError(cap)
+        return Attachment.objects.create(
+            record=record,
+            file=upload,
+            original_name=original_name_of(upload),
+            content_type=content_type,
+            size=upload.size,
+        )
+
+
+# --- Files of a form that came back with errors ------------------------------------------------
+
+
+def _pending_cutoff() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(hours=settings.ACTIVITY_PENDING_UPLOAD_HOURS)
+
+
+def pending_uploads(user: User, token: str) -> list[PendingUpload]:
+    """The files kept for this user's form (`token`): never another user's."""
+    if not token or not getattr(user, "pk", None):
+        return []
+    return list(
+        PendingUpload.objects.filter(user=user, token=token, uploaded_at__gte=_pending_cutoff())
+    )
+
+
+def _delete_pending(queryset: QuerySet[PendingUpload]) -> int:
+    items = list(queryset)
+    for item in items:
+        name, storage = item.file.name, item.file.storage
+        item.delete()
+        transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+    return len(items)
+
+
+def discard_pending_uploads(user: User, token: str, ids: list[int] | None = None) -> int:
+    """Drop this user's kept files of a form (those ticked "remove": `ids`)."""
+    if not token or not getattr(user, "pk", None):
+        return 0
+    found = PendingUpload.objects.filter(user=user, token=token)
+    if ids is not None:
+        found = found.filter(pk__in=ids)
+    return _delete_pending(found)
+
+
+def keep_pending_uploads(
+    user: User,
+    token: str,
+    uploads: list[UploadedFile],
+    *,
+    record: ActivityRecord | None = None,
+    remove_attachment_ids=(),
+) -> list[str]:
+    """Keep the good files of a form that came back with errors, for this user and form, so
+    that the next try need not send them again. Bad files are not kept (their errors are on
+    the form); nor are files beyond the record's cap. Returns the messages for those."""
+    if not token or not getattr(user, "pk", None):
+        return []
+    sizes = [p.size for p in pending_uploads(user, token)]
+    over: list[str] = []
+    for upload in uploads:
+        try:
+            content_type = validate_attachment(upload)
+        except ValidationError:
+            continue
+        if _attachment_cap_errors(record, [*sizes, upload.size], remove_attachment_ids):
+            over.append(upload.name)
+            continue
+        PendingUpload.objects.create(
+            user=user,
+            token=token,
+            file=upload,
+            original_name=original_name_of(upload),
+            content_type=content_type,
+            size=upload.size,
+        )
+        sizes.append(upload.size)
+    if not over:
+        return []
+    return [
+        gettext("Not kept, over the limit of a record: %(names)s.") % {"names": "、".join(over)}
+    ]
+
+
+def clear_pending_uploads(older_than: datetime.timedelta | None = None) -> int:
+    """Delete the kept files of abandoned forms (anybody's), older than
+    ACTIVITY_PENDING_UPLOAD_HOURS by default. Run by `manage.py clear_pending_uploads` and at
+    each submission of the filing form."""
+    cutoff = timezone.now() - older_than if older_than is not None else _pending_cutoff()
+    return _delete_pending(PendingUpload.objects.filter(uploaded_at__lt=cutoff))
+
+
+def remove_attachment(user: User, attachment: Attachment) -> None:
+    """Delete an attachment; its file goes only once the change is committed."""
+    if not access.can(user, "activity.change", attachment.record):
+        raise PermissionDenied(change_refusal(user, attachment.record))
+    with transaction.atomic():
+        name, storage = attachment.file.name, attachment.file.storage
+        attachment.delete()
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 def refresh_attendance_counts(record: ActivityRecord) -> None:
     """Recount attendance after staff edited it in the admin (quorum included)."""
-    rows = list(record.attendances.values_list("status", flat=True))
-    record.present_count = rows.count(AttendanceStatus.PRESENT)
-    record.excused_count = rows.count(AttendanceStatus.EXCUSED)
-    record.absent_count = rows.count(AttendanceStatus.ABSENT)
-    if record.activity_type is not None and record.activity_type.committee_only:
-        record.counts_for_compliance = record.present_count * 2 > len(rows)
+    _store_counts(
+        record, record.activity_type, list(record.attendances.values_list("status", flat=True))
+    )
+
+
+def _store_counts(
+    record: ActivityRecord, activity_type: ActivityType | None, statuses: list[str]
+) -> None:
+    """Attendance counts and whether the record counts (the quorum rule in `rules.py`)."""
+    record.present_count = statuses.count(AttendanceStatus.PRESENT)
+    record.excused_count = statuses.count(AttendanceStatus.EXCUSED)
+    record.absent_count = statuses.count(AttendanceStatus.ABSENT)
+    committee_only = activity_type is not None and activity_type.committee_only
+    record.counts_for_compliance = counts_for_compliance(
+        committee_only, record.present_count, len(statuses)
+    )
     record.save(
         update_fields=["present_count", "excused_count", "absent_count", "counts_for_compliance"]
     )

@@ -14,73 +14,65 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.models import Role
+from accounts import access
+from accounts.access import portal_view
 from accounts.views import landing_url
+from config.files import attachment_response
 
 from .compliance import what_we_still_owe
 from .filters import ActivityRecordFilter, MemberSearchFilter
-from .forms import ActivityRecordForm, initial_from_query, statuses_from
+from .forms import ActivityRecordForm, initial_from_query, statuses_from, upload_token_from
 from .models import (
     COLLEGE_OR_ABOVE,
-    ActivityRecord,
     ActivityType,
-    Attachment,
     AttendanceStatus,
-    Member,
     MemberStatus,
-    Organization,
     OrganizationKind,
-    PartyDuty,
 )
 from .selectors import (
-    SubqueryCount,
+    activity_types_for,
+    attendance_by_status,
+    attendee_pool,
     election_overdue,
     organizations_for_display,
+    records_under,
+    roster_of,
     structure_warnings,
-    unit_counts_in_scope,
+    units_with_top_organizations,
     visible_activity_records,
+    visible_attachments,
     visible_members,
     visible_organizations,
-    visible_units,
 )
 from .services import (
-    can_edit_record,
-    can_write_for,
+    attachment_limits_text,
+    change_refusal,
+    clear_pending_uploads,
     delete_activity_record,
-    expected_attendees,
+    discard_pending_uploads,
+    edit_window_message,
     file_activity_record,
+    keep_pending_uploads,
+    pending_uploads,
     update_activity_record,
 )
 
 MEMBERS_PER_PAGE = 50
+# The organization page lists this many members (one line each, details on tap); the others
+# are a tap away ("show all"), and the member search lists them all with filters.
+ROSTER_FIRST = 20
 RECORDS_PER_PAGE = 20
 # Attachments a browser can show in an <img>; HEIC (iPhone) and PDF are offered as links.
 THUMBNAIL_TYPES = {"image/jpeg", "image/png", "image/webp"}
-
-
-def _duty_rank(field: str = "duty") -> Case:
-    """Officers first on a roster, in the order of the branch work regulations."""
-    return Case(
-        When(**{field: PartyDuty.SECRETARY}, then=Value(0)),
-        When(**{field: PartyDuty.DEPUTY_SECRETARY}, then=Value(1)),
-        When(**{field: PartyDuty.COMMITTEE_MEMBER}, then=Value(2)),
-        When(**{field: PartyDuty.GROUP_LEADER}, then=Value(3)),
-        default=Value(4),
-        output_field=IntegerField(),
-    )
-
-
-DUTY_RANK = _duty_rank()
 
 
 def _election_due_soon(due: datetime.date | None, today: datetime.date) -> bool:
@@ -88,39 +80,21 @@ def _election_due_soon(due: datetime.date | None, today: datetime.date) -> bool:
     return due is not None and today <= due <= horizon
 
 
-@login_required
+@portal_view(read="organization.view")
 def home(request: HttpRequest) -> HttpResponse:
-    """Staff go to the admin, a secretary to their organization, an inspector sees the scope."""
+    """Staff go to the admin, a user given an organization (a secretary) to it; the others
+    (inspectors) see the units of their scope."""
     user = request.user
-    if user.is_committee_staff:
+    if access.can(user, "committee.admin"):
         return redirect(landing_url(user))
-    if user.role == Role.SECRETARY and user.organization_id:
+    if user.organization_id:
         return redirect("portal:organization", pk=user.organization_id)
 
-    # Queries: units in scope (counts as subqueries), top organizations (counts, current term),
-    # and the other units of the joint committees among them (prefetch).
-    units = list(unit_counts_in_scope(visible_units(user), user))
-    visible_pks = visible_organizations(user).values("pk")
-    tops = (
-        organizations_for_display(user)
-        # Tops of the scope: their parent is outside it (or they have none).
-        .exclude(parent__in=visible_pks)
-        .prefetch_related("joint_units")
-        .order_by("unit__sort_order", "unit__name", "path")
-    )
-    today = timezone.localdate()
-    by_unit: dict[int, list] = {unit.pk: [] for unit in units}
-    for org in tops:
-        org.election_overdue = election_overdue(org, today)
-        # A joint committee is listed under each unit it spans.
-        for unit_id in [org.unit_id, *(u.pk for u in org.joint_units.all())]:
-            by_unit.setdefault(unit_id, []).append(org)
-    for unit in units:
-        unit.top_organizations = by_unit.get(unit.pk, [])
+    units = units_with_top_organizations(user, timezone.localdate())
     return render(request, "portal/home.html", {"units": units})
 
 
-@login_required
+@portal_view(read="organization.view")
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The "my organization" page: facts, term, warnings, sub-organizations and roster."""
     user = request.user
@@ -142,15 +116,8 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     # Query 3 (branch or group only): the roster, officers first.
     members = None
-    if organization.kind in (OrganizationKind.BRANCH, OrganizationKind.GROUP):
-        field = "branch" if organization.kind == OrganizationKind.BRANCH else "group"
-        members = list(
-            visible_members(user)
-            .filter(**{field: organization})
-            .select_related("group")
-            .annotate(duty_rank=DUTY_RANK)
-            .order_by("duty_rank", "member_no")
-        )
+    if organization.holds_members:
+        members = list(roster_of(user, organization))
 
     summary = None
     if members is not None:
@@ -170,9 +137,9 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     groups = [child for child in children if child.kind == OrganizationKind.GROUP]
     if organization.kind in (OrganizationKind.BRANCH, OrganizationKind.GROUP):
         owed = what_we_still_owe(organization, today)
-        can_file = can_write_for(user, organization)
+        can_file = access.can(user, "activity.file", organization)
         if can_file:
-            file_types = {t.name: t.pk for t in _types_for(organization)}
+            file_types = {t.name: t.pk for t in activity_types_for(organization)}
         for status in owed:
             # (type name, how many, type id to prefill the form with, when filed here)
             status.items = [(name, n, file_types.get(name)) for name, n in status.still_owed]
@@ -188,6 +155,8 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "warnings": structure_warnings(organization),
         "children": children,
         "members": members,
+        "roster_first": members[:ROSTER_FIRST] if members else [],
+        "roster_rest": members[ROSTER_FIRST:] if members else [],
         "summary": summary,
         "probationary_count": organization.member_count - organization.full_member_count,
         "is_own": user.organization_id == organization.pk,
@@ -195,7 +164,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "branches/organization_detail.html", context)
 
 
-@login_required
+@portal_view(read="organization.view")
 def member_search(request: HttpRequest) -> HttpResponse:
     """Find members within the scope by name or number, organization, status, youth..."""
     user = request.user
@@ -219,38 +188,8 @@ def member_search(request: HttpRequest) -> HttpResponse:
 # --- Organizational life: activity records --------------------------------------------------
 
 
-def _types_for(organization: Organization) -> list[ActivityType]:
-    """The activity types this kind of organization holds (a JSON list: filtered in Python,
-    since SQLite has no JSON containment lookup)."""
-    return [t for t in ActivityType.objects.all() if organization.kind in t.organization_kinds]
-
-
-def _attendee_pool(organization: Organization) -> list[Member]:
-    """Everybody who may be expected at one of the organization's activities: its members
-    (a group's own). The committee meeting's list is the part holding a committee duty."""
-    everyone = ActivityType(committee_only=False)  # unsaved: only `committee_only` is read
-    return list(
-        expected_attendees(organization, everyone)
-        .annotate(duty_rank=DUTY_RANK)
-        .order_by("duty_rank", "member_no")
-        .only("pk", "name", "member_no", "duty")
-    )
-
-
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "portal/forbidden.html", {"message": message}, status=403)
-
-
-def _window_message() -> str:
-    return gettext(
-        "Records filed more than %(days)d days ago can only be changed by committee staff."
-    ) % {"days": settings.ACTIVITY_EDIT_WINDOW_DAYS}
-
-
-def _edit_refusal(user, record: ActivityRecord) -> str:
-    if can_write_for(user, record.organization):
-        return _window_message()
-    return gettext("You cannot change records of this organization.")
 
 
 def _render_form(request, form, organization, record=None) -> HttpResponse:
@@ -260,59 +199,97 @@ def _render_form(request, form, organization, record=None) -> HttpResponse:
         "record": record,
         "attachments": list(record.attachments.all()) if record is not None else [],
         "today": timezone.localdate(),
+        "limits": {
+            "file_bytes": settings.ACTIVITY_ATTACHMENT_MAX_MB * 1024 * 1024,
+            "file_mb": settings.ACTIVITY_ATTACHMENT_MAX_MB,
+            "files": settings.ACTIVITY_ATTACHMENTS_MAX_FILES,
+            "total_bytes": settings.ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB * 1024 * 1024,
+            "total_mb": settings.ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB,
+            "text": attachment_limits_text(),
+            "keep_hours": settings.ACTIVITY_PENDING_UPLOAD_HOURS,
+        },
     }
     return render(request, "branches/activity_form.html", context)
 
 
-@login_required
+def _offer_kept_files(request: HttpRequest, form: ActivityRecordForm) -> None:
+    """The form refreshed without JavaScript (a GET carrying its token) offers the files kept
+    from an earlier try again; a new form has none (and costs no query for them)."""
+    if upload_token_from(request.GET.get("upload_token")):
+        form.pending_uploads = pending_uploads(request.user, form.upload_token)
+
+
+def _submit(request: HttpRequest, form: ActivityRecordForm, save, record=None):
+    """A POST of the filing form: `save(data)` when everything is in order. Otherwise the form
+    comes back with every error at once (its own and the service's), and the good files are
+    kept for the user under the form's token, offered as already attached. Returns what
+    `save` returned, or None when the form comes back."""
+    user = request.user
+    clear_pending_uploads()  # the kept files of abandoned forms, anybody's, past their time
+    token = form.upload_token
+    if form.removed_pending_ids:
+        discard_pending_uploads(user, token, form.removed_pending_ids)
+    pending = pending_uploads(user, token)
+    uploads = request.FILES.getlist("attachments")
+    if form.is_valid():
+        try:
+            return save(form.activity_input(uploads, pending))
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+    else:
+        form.check_with_service(form.activity_input(uploads, pending), record)
+    form.attachment_errors += keep_pending_uploads(
+        user, token, uploads, record=record, remove_attachment_ids=form.removed_attachment_ids
+    )
+    form.pending_uploads = pending_uploads(user, token)
+    return None
+
+
+@portal_view(read="organization.view", write="activity.file")
 @require_http_methods(["GET", "POST"])
 def activity_new(request: HttpRequest, pk: int) -> HttpResponse:
     """File a record: type, date, topic, attendance (everyone present unless marked), photos."""
     user = request.user
     organization = get_object_or_404(visible_organizations(user), pk=pk)
-    if not can_write_for(user, organization):
+    if not access.can(user, "activity.file", organization):
         return _forbidden(request, gettext("You cannot file records for this organization."))
     form_kwargs = dict(
         organization=organization,
-        types=_types_for(organization),
-        members=_attendee_pool(organization),
+        types=activity_types_for(organization),
+        members=attendee_pool(organization),
     )
     if request.method == "POST":
         form = ActivityRecordForm(request.POST, **form_kwargs)
-        uploads = request.FILES.getlist("attachments")
-        if not form.is_valid():
-            form.check_attachments(uploads)
-        else:
-            try:
-                record = file_activity_record(user, form.activity_input(uploads))
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            except PermissionDenied as exc:
-                return _forbidden(request, str(exc))
-            else:
-                messages.success(
-                    request,
-                    gettext("Filed: %(type)s on %(date)s, %(present)d of %(expected)d present.")
-                    % {
-                        "type": record.type_name,
-                        "date": record.date.isoformat(),
-                        "present": record.present_count,
-                        "expected": record.expected_count,
-                    },
-                )
-                return redirect("portal:activity_list", pk=organization.pk)
+        try:
+            record = _submit(request, form, lambda data: file_activity_record(user, data))
+        except PermissionDenied as exc:
+            return _forbidden(request, str(exc))
+        if record is not None:
+            messages.success(
+                request,
+                gettext("Filed: %(type)s on %(date)s, %(present)d of %(expected)d present.")
+                % {
+                    "type": record.type_name,
+                    "date": record.date.isoformat(),
+                    "present": record.present_count,
+                    "expected": record.expected_count,
+                },
+            )
+            return redirect("portal:activity_list", pk=organization.pk)
     else:
         # Prefilled from the query string: "?activity_type=" from the owed card, or the whole
         # form when the list is refreshed for another type without JavaScript.
         form = ActivityRecordForm(
             initial=initial_from_query(request.GET, timezone.localdate()),
             statuses=statuses_from(request.GET, form_kwargs["members"]),
+            upload_token=request.GET.get("upload_token"),
             **form_kwargs,
         )
+        _offer_kept_files(request, form)
     return _render_form(request, form, organization)
 
 
-@login_required
+@portal_view(read="organization.view", write="activity.change")
 @require_http_methods(["GET", "POST"])
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The filing form, prefilled; secretaries may edit within the window, staff always."""
@@ -320,31 +297,29 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(
         visible_activity_records(user).select_related("organization", "activity_type"), pk=pk
     )
-    if not can_edit_record(user, record):
-        return _forbidden(request, _edit_refusal(user, record))
+    refusal = change_refusal(user, record)
+    if refusal is not None:
+        return _forbidden(request, refusal)
     organization = record.organization
-    types = _types_for(organization)
+    types = activity_types_for(organization)
     if record.activity_type is not None and record.activity_type not in types:
         types.append(record.activity_type)  # its kinds changed since: keep it choosable
-    form_kwargs = dict(organization=organization, types=types, members=_attendee_pool(organization))
+    form_kwargs = dict(organization=organization, types=types, members=attendee_pool(organization))
     if request.method == "POST":
         form = ActivityRecordForm(request.POST, **form_kwargs)
-        uploads = request.FILES.getlist("attachments")
-        if not form.is_valid():
-            form.check_attachments(uploads)
-        else:
-            remove = [int(v) for v in request.POST.getlist("remove_attachment") if v.isdigit()]
-            try:
-                update_activity_record(
-                    user, record, form.activity_input(uploads), remove_attachment_ids=remove
-                )
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            except PermissionDenied as exc:
-                return _forbidden(request, str(exc))
-            else:
-                messages.success(request, gettext("The record was updated."))
-                return redirect("portal:activity_detail", pk=record.pk)
+
+        def save(data):
+            return update_activity_record(
+                user, record, data, remove_attachment_ids=form.removed_attachment_ids
+            )
+
+        try:
+            saved = _submit(request, form, save, record)
+        except PermissionDenied as exc:
+            return _forbidden(request, str(exc))
+        if saved is not None:
+            messages.success(request, gettext("The record was updated."))
+            return redirect("portal:activity_detail", pk=record.pk)
     else:
         initial = {
             "activity_type": record.activity_type_id,
@@ -357,18 +332,25 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if "activity_type" in request.GET:  # refreshed without JavaScript
             initial.update(initial_from_query(request.GET, record.date))
             statuses = statuses_from(request.GET, form_kwargs["members"])
-        form = ActivityRecordForm(initial=initial, statuses=statuses, **form_kwargs)
+        form = ActivityRecordForm(
+            initial=initial,
+            statuses=statuses,
+            upload_token=request.GET.get("upload_token"),
+            **form_kwargs,
+        )
+        _offer_kept_files(request, form)
     return _render_form(request, form, organization, record)
 
 
-@login_required
+@portal_view(read="organization.view", write="activity.change")
 @require_http_methods(["GET", "POST"])
 def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes (the record, its attendance and its files)."""
     user = request.user
     record = get_object_or_404(visible_activity_records(user).select_related("organization"), pk=pk)
-    if not can_edit_record(user, record):
-        return _forbidden(request, _edit_refusal(user, record))
+    refusal = change_refusal(user, record)
+    if refusal is not None:
+        return _forbidden(request, refusal)
     if request.method == "POST":
         organization_pk = record.organization_id
         try:
@@ -380,7 +362,7 @@ def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "branches/activity_confirm_delete.html", {"record": record})
 
 
-@login_required
+@portal_view(read="organization.view")
 @require_safe
 def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Records of the organization and of everything under it (a branch's groups), newest
@@ -390,17 +372,7 @@ def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
     # for the filter, 4 count for the pager, 5 the page (organization joined, attachments
     # counted in a subquery).
     organization = get_object_or_404(visible_organizations(user), pk=pk)
-    records = (
-        visible_activity_records(user)
-        .filter(organization__path__startswith=organization.path)
-        .select_related("organization")
-        .annotate(
-            attachment_count=SubqueryCount(
-                Attachment.objects.filter(record=OuterRef("pk")).values("pk")
-            )
-        )
-        .order_by("-date", "-pk")
-    )
+    records = records_under(user, organization)
     record_filter = ActivityRecordFilter(request.GET, queryset=records, request=request)
     page = Paginator(record_filter.qs, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -410,13 +382,13 @@ def activity_list(request: HttpRequest, pk: int) -> HttpResponse:
         "filter": record_filter,
         "page": page,
         "types": list(ActivityType.objects.all()),
-        "can_file": can_write_for(user, organization),
+        "can_file": access.can(user, "activity.file", organization),
         "querystring": query.urlencode(),
     }
     return render(request, "branches/activity_list.html", context)
 
 
-@login_required
+@portal_view(read="organization.view")
 @require_safe
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One record: facts, attendance by status, photos and minutes."""
@@ -427,19 +399,12 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         visible_activity_records(user).select_related("organization", "activity_type", "filed_by"),
         pk=pk,
     )
-    attendances = list(
-        record.attendances.select_related("member")
-        .annotate(duty_rank=_duty_rank("member__duty"))
-        .order_by("duty_rank", "member__member_no")
-    )
-    by_status = {value: [] for value in AttendanceStatus.values}
-    for attendance in attendances:
-        by_status.setdefault(attendance.status, []).append(attendance.member)
+    by_status = attendance_by_status(record)
     attachments = list(record.attachments.all())
     for attachment in attachments:
         attachment.thumbnail = attachment.content_type in THUMBNAIL_TYPES
-    can_write = can_write_for(user, record.organization)
-    can_edit = can_write and can_edit_record(user, record)
+    can_write = access.can(user, "activity.file", record.organization)
+    can_edit = can_write and access.can(user, "activity.change", record)
     context = {
         "record": record,
         "attendance": [
@@ -448,35 +413,13 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attachments": attachments,
         "can_edit": can_edit,
         "window_closed": can_write and not can_edit,
-        "window_message": _window_message() if can_write and not can_edit else "",
+        "window_message": edit_window_message() if can_write and not can_edit else "",
     }
     return render(request, "branches/activity_detail.html", context)
 
 
-@login_required
+@portal_view(read="organization.view")
 @require_safe
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """An attachment's file, for users who may see its record: media files are never public."""
-    found = get_object_or_404(
-        Attachment.objects.filter(
-            record__organization__in=visible_organizations(request.user).values("pk")
-        ),
-        pk=pk,
-    )
-    return attachment_response(found)
-
-
-def attachment_response(found: Attachment) -> FileResponse:
-    """Photos and PDFs open in the browser; the type is the one sniffed on upload."""
-    try:
-        handle = found.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(gettext("The file is missing.")) from exc
-    response = FileResponse(
-        handle,
-        content_type=found.content_type,
-        as_attachment=not (found.is_image or found.content_type == "application/pdf"),
-        filename=found.original_name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(get_object_or_404(visible_attachments(request.user), pk=pk))

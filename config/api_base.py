@@ -8,7 +8,10 @@ outside the scope is a plain 404 (its existence is not revealed by a 403).
 
 Usage in a later app::
 
-    class ProblemViewSet(ScopedReadOnlyViewSet):
+    class ProblemViewSet(ScopedModelViewSet):
+        read_capability = "organization.view"
+        write_capability = "inspection.record_problem"
+        action_capabilities = {"answer": "problem.answer"}
         serializer_class = ProblemSerializer
         filterset_class = ProblemFilter
 
@@ -25,8 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -36,8 +38,12 @@ class ScopedViewSetMixin:
     """`get_queryset()` = `scoped_queryset(request.user)`; subclasses implement the hook.
 
     A class-level `queryset` attribute is refused at class creation: it would be an unscoped
-    query set that DRF (and anyone reading the class) could pick up by mistake.
+    query set that DRF (and anyone reading the class) could pick up by mistake. Each viewset
+    also declares `read_capability` and `write_capability` (`config.api_permissions`).
     """
+
+    # Ids are numbers: "/records/abc/" is a 404 from the router, never a lookup error.
+    lookup_value_regex = r"[0-9]+"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -61,24 +67,10 @@ class ScopedViewSetMixin:
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """List + retrieve over a scoped query set; every write method answers 405."""
 
-
-class WritesNotForInspectors(permissions.BasePermission):
-    """Inspectors read everything in their scope and write nothing (403 on every write).
-
-    Whether anybody else may write a given object is the service's decision
-    (e.g. `branches.services.can_write_for`), raised as PermissionDenied -> 403.
-    """
-
-    message = _("Inspectors may read but not change anything.")
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return not getattr(request.user, "is_read_only", False)
+    write_capability = None
 
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Read and write over a scoped query set: an object outside the scope is a 404 for every
-    method; inspectors get 403 on writes; the serializer's save() calls the app's services."""
-
-    permission_classes = [permissions.IsAuthenticated, WritesNotForInspectors]
+    method; writes need the declared write capability; the serializer's save() calls the
+    app's services, which check it on the object."""

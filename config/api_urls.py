@@ -1,14 +1,67 @@
 """The /api/ door: one router, viewsets from each app, OpenAPI schema and docs."""
 
+import datetime
+
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.routers import APIRootView, DefaultRouter
 
+from accounts.access import PUBLIC
+from accounts.authentication import fresh_token
+from accounts.lockout import locked_out
 from branches import api as branches_api
+from config.api_permissions import CapabilityPermission
 from reports import api as reports_api
 
-router = DefaultRouter()
+
+class PortalAPIRootView(APIRootView):
+    """The list of endpoints, for logged-in users."""
+
+    read_capability = "organization.view"
+    write_capability = None
+
+
+class PublicMixin:
+    """Open to anybody, declared so: a token needs credentials, the schema holds no data."""
+
+    permission_classes = [CapabilityPermission]
+    read_capability = PUBLIC
+    write_capability = PUBLIC
+
+
+class TokenView(PublicMixin, ObtainAuthToken):
+    """Username and password for a token (locked out like every login after repeated
+    failures); an expired token is replaced by a new one."""
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.serializer_class(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            # django-axes marks the request it was given (DRF's) when the account is locked.
+            if getattr(request, "axes_locked_out", False):
+                return locked_out(request._request)
+            raise ValidationError(serializer.errors)
+        token = fresh_token(serializer.validated_data["user"])
+        expires = token.created + datetime.timedelta(days=settings.API_TOKEN_DAYS)
+        return Response({"token": token.key, "expires_at": expires})
+
+
+class SchemaView(PublicMixin, SpectacularAPIView):
+    write_capability = None
+
+
+class DocsView(PublicMixin, SpectacularSwaggerView):
+    write_capability = None
+
+
+class PortalRouter(DefaultRouter):
+    APIRootView = PortalAPIRootView
+
+
+router = PortalRouter()
 # Scoped viewsets have no class-level queryset (config.api_base), so each needs a basename.
 router.register("units", branches_api.UnitViewSet, basename="unit")
 router.register("organizations", branches_api.OrganizationViewSet, basename="organization")
@@ -20,7 +73,7 @@ reports_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("token/", obtain_auth_token, name="api-token"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("token/", TokenView.as_view(), name="api-token"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]

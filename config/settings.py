@@ -4,6 +4,7 @@ Embedded default: nothing set -> SQLite file in the project, Celery eager, DEBUG
 Production: DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG=false.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "simple_history",
+    "axes",
     "accounts",
     "branches",
     "pairings",
@@ -52,14 +54,35 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.PortalLocaleMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "accounts.middleware.PasswordChangeFirstMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Logins: lockout after repeated failures (django-axes), at every door (portal, admin, API
+# token). Staff unlock an account in the admin (访问尝试: delete the entry) or with
+# `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+# By account, not by address: a bureau's staff share one address behind its gateway, and
+# five typos there must not lock the whole bureau out (hence axes.W006 silenced).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 
@@ -106,9 +129,11 @@ LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
 # Interface in Simplified Chinese; source strings are English (locale/zh_Hans ships compiled).
-LANGUAGE_CODE = "zh-hans"
+LANGUAGE_CODE = "zh-hans"  # whatever the browser says; the footer switches (config.middleware)
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # dates as 2026-03-31 in every language
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -145,6 +170,12 @@ if not DEBUG:
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# The cache holds the API's throttle counts: shared by every worker through Redis in
+# production, in process otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_TASK_ALWAYS_EAGER:
@@ -153,6 +184,10 @@ if CELERY_TASK_ALWAYS_EAGER:
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's job goes back to the queue
+# A broker that does not answer is said at once, not after minutes of retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
@@ -160,14 +195,22 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api_permissions.CapabilityPermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="30/min"),
+        "user": env.str("API_THROTTLE_USER", default="240/min"),
+    },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -181,6 +224,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # drf-spectacular's own hooks first, then the error responses every operation may answer.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",
+    ],
 }
 
 # --- django-import-export
@@ -195,12 +243,22 @@ TERM_DUE_SOON_DAYS = env.int("TERM_DUE_SOON_DAYS", default=90)
 YOUTH_MAX_AGE = 35
 # A secretary may change an activity record for this many days after filing; then only staff.
 ACTIVITY_EDIT_WINDOW_DAYS = env.int("ACTIVITY_EDIT_WINDOW_DAYS", default=30)
-ACTIVITY_ATTACHMENT_MAX_MB = env.int("ACTIVITY_ATTACHMENT_MAX_MB", default=10)
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)  # then /api/token/ gives a new one
+ACTIVITY_ATTACHMENT_MAX_MB = env.int("ACTIVITY_ATTACHMENT_MAX_MB", default=10)  # per file
+# Per record, existing and new together (portal, API and admin alike).
+ACTIVITY_ATTACHMENTS_MAX_FILES = env.int("ACTIVITY_ATTACHMENTS_MAX_FILES", default=20)
+ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB = env.int("ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB", default=100)
+# Files received with a form that came back with errors are kept for the user this long
+# (then `manage.py clear_pending_uploads`, or the next submission, deletes them).
+ACTIVITY_PENDING_UPLOAD_HOURS = env.int("ACTIVITY_PENDING_UPLOAD_HOURS", default=24)
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Ledgers (台账): above this many rows a download becomes a background job with progress.
 LEDGER_ASYNC_THRESHOLD = env.int("LEDGER_ASYNC_THRESHOLD", default=5000)
 LEDGER_PROGRESS_EVERY = env.int("LEDGER_PROGRESS_EVERY", default=2000)
 LEDGER_EXPORT_KEEP_DAYS = env.int("LEDGER_EXPORT_KEEP_DAYS", default=7)
+# A job running or queued longer than this is stuck (killed worker, lost message): the sweep
+# (every 10 minutes) fails it and its owner can build it again.
+LEDGER_EXPORT_STUCK_MINUTES = env.int("LEDGER_EXPORT_STUCK_MINUTES", default=30)
 
 LOGGING = {
     "version": 1,

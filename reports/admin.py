@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from accounts import access
 from branches.periods import Period
+from config.admin_base import CapabilityAdmin
 
 from . import services
 from .models import Bulletin, BulletinRow, BulletinUnitRow, LedgerExport
@@ -21,6 +24,10 @@ class BuildBulletinForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
         if period.kind != "month":
             raise forms.ValidationError(_("A bulletin covers one month: use YYYY-MM."))
+        try:
+            services.refuse_unfinished_month(period)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
         return period
 
 
@@ -44,8 +51,11 @@ class BulletinUnitRowInline(admin.TabularInline):
 
 
 @admin.register(Bulletin)
-class BulletinAdmin(admin.ModelAdmin):
+class BulletinAdmin(CapabilityAdmin, admin.ModelAdmin):
     """Bulletins are built, never typed: staff rebuild a month with one button."""
+
+    read_capability = "committee.admin"
+    write_capability = "bulletin.build"
 
     list_display = [
         "month_label",
@@ -81,12 +91,19 @@ class BulletinAdmin(admin.ModelAdmin):
     def rate(self, obj):
         return "—" if obj.compliance_rate is None else f"{obj.compliance_rate:.1%}"
 
-    @admin.action(description=_("Rebuild the selected bulletins"))
+    @admin.action(description=_("Rebuild the selected bulletins"), permissions=["change"])
     def rebuild(self, request, queryset):
+        access.require(request.user, "bulletin.build")
+        rebuilt = 0
         for bulletin in queryset:
             period = Period.month(bulletin.month.year, bulletin.month.month)
-            services.build_bulletin(period, user=request.user)
-        messages.success(request, _("%(n)d bulletins rebuilt.") % {"n": queryset.count()})
+            try:
+                services.build_bulletin(period, user=request.user)
+            except ValidationError as exc:  # built too early by an earlier version
+                messages.error(request, " ".join(exc.messages))
+            else:
+                rebuilt += 1
+        messages.success(request, _("%(n)d bulletins rebuilt.") % {"n": rebuilt})
 
     def get_urls(self):
         return [
@@ -98,8 +115,16 @@ class BulletinAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "may_build": access.can(request.user, "bulletin.build"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
     def build_view(self, request):
         """Build (or rebuild) any month: the same service the monthly beat task calls."""
+        access.require(request.user, "bulletin.build")
         form = BuildBulletinForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             period = form.cleaned_data["month"]
@@ -116,7 +141,11 @@ class BulletinAdmin(admin.ModelAdmin):
 
 
 @admin.register(BulletinRow)
-class BulletinRowAdmin(admin.ModelAdmin):
+class BulletinRowAdmin(CapabilityAdmin, admin.ModelAdmin):
+    """Lines of the bulletins as built: read, never edited (a rebuild replaces them)."""
+
+    read_capability = "committee.admin"
+    write_capability = None
     list_display = [
         "bulletin",
         "unit_name",
@@ -131,15 +160,13 @@ class BulletinRowAdmin(admin.ModelAdmin):
     search_fields = ["organization_name", "unit_name", "organization_code"]
     list_select_related = ["bulletin"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(LedgerExport)
-class LedgerExportAdmin(admin.ModelAdmin):
+class LedgerExportAdmin(CapabilityAdmin, admin.ModelAdmin):
+    """Export jobs, to follow up a failure: read-only (only the owner downloads the file)."""
+
+    read_capability = "committee.admin"
+    write_capability = None
     list_display = [
         "pk",
         "ledger",
@@ -165,6 +192,3 @@ class LedgerExportAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
     ]
-
-    def has_add_permission(self, request):
-        return False

@@ -1,11 +1,12 @@
 """The reports API: the ledgers (台账) on offer, ledger export jobs, monthly bulletins.
 
-- `/api/ledgers/`: the registered ledgers with their filters (no database rows behind them).
+- `/api/ledgers/`: the registered ledgers with the filters each declares and the columns you
+  would get (no database rows behind them).
 - `/api/ledger-exports/`: your own export jobs. POST starts one — always in the background here,
   whatever its size — through `reports.services.start_export`, after the same filter checks as
-  the portal (`LedgerFilterForm`: unit and organization must be in your scope); a bad filter is
-  a 400 keyed by field. Poll the job (`retrieve`) for status and progress, then GET `download`.
-  Anybody else's job is a 404 for every method.
+  the portal (`LedgerFilterForm`, built from the ledger's own filters: choices in your scope); a
+  bad filter is a 400 keyed by field. Poll the job (`retrieve`) for status and progress, then
+  GET `download`. Anybody else's job is a 404 for every method.
 - `/api/bulletins/`: the months with a bulletin and their city totals; one month (`2026-10`)
   with the unit ranking and the organization lines cut to your scope, as on the portal page.
 """
@@ -18,6 +19,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import build_object_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -27,22 +30,33 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
+from accounts import access
 from branches.api import IgnoreClientContentNegotiation
 from config.api_base import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from config.files import XLSX, stored_file_response
 
 from . import services
-from .forms import FILTER_NAMES
-from .ledgers import Ledger, LedgerFilterForm, all_ledgers, get_ledger
+from .ledgers import (
+    Ledger,
+    LedgerFilterForm,
+    PeriodFilter,
+    all_filter_names,
+    all_ledgers,
+    get_ledger,
+    unknown_filter_errors,
+)
 from .models import Bulletin, BulletinRow, BulletinUnitRow, ExportStatus, LedgerExport
-from .selectors import bulletin_rows, bulletin_unit_rows, ledger_title
-from .views import bulletin_for_month, export_file_response
+from .selectors import (
+    all_bulletins,
+    bulletin_of_month,
+    bulletin_rows,
+    bulletin_unit_rows,
+    exports_of,
+    ledger_title,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-def _active(user: User | None) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
 
 
 # --- Ledgers ----------------------------------------------------------------------------------
@@ -53,29 +67,56 @@ class LedgerColumnSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="text, int, decimal, money, percent, date, datetime…")
 
 
+class LedgerFilterSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The key to send in a POST to /api/ledger-exports/.")
+    label = serializers.CharField()
+    required = serializers.BooleanField()
+    schema = serializers.JSONField(
+        help_text="The value as an OpenAPI schema object (type, pattern, description)."
+    )
+    kinds = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="A period filter only: the periods it takes (month, quarter, year).",
+    )
+
+
 class LedgerSerializer(serializers.Serializer):
+    """A ledger as its class declares it; the columns are those the requesting user gets."""
+
     code = serializers.CharField()
     title = serializers.CharField()
     description = serializers.CharField()
     filters = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="The filters this ledger takes, of: unit, organization, period.",
+        child=serializers.CharField(), help_text="The names of the filters this ledger takes."
     )
-    period_required = serializers.BooleanField()
+    filter_fields = LedgerFilterSerializer(
+        many=True, help_text="Each filter this ledger takes: its value and whether it is needed."
+    )
+    period_required = serializers.BooleanField(
+        help_text="Deprecated (see filter_fields): whether a period must be given."
+    )
     period_kinds = serializers.ListField(
         child=serializers.CharField(),
-        help_text="Which periods it takes: month (2026-03), quarter (2026-Q1), year (2026).",
+        help_text="Deprecated (see filter_fields): which periods it takes, month (2026-03), "
+        "quarter (2026-Q1), year (2026); empty without a period filter.",
     )
-    columns = LedgerColumnSerializer(many=True)
+    columns = LedgerColumnSerializer(
+        many=True, help_text="The columns of your file (some are only for some roles)."
+    )
 
-    def to_representation(self, ledger: type[Ledger]) -> dict[str, Any]:
+    def to_representation(self, ledger_cls: type[Ledger]) -> dict[str, Any]:
+        request = self.context.get("request")
+        ledger = ledger_cls(request.user if request is not None else None)
+        period = next((f for f in ledger_cls.filters if isinstance(f, PeriodFilter)), None)
         return {
-            "code": ledger.code,
-            "title": str(ledger.title),
-            "description": str(ledger.description),
-            "filters": list(ledger.filters),
-            "period_required": ledger.period_required,
-            "period_kinds": list(ledger.period_kinds),
+            "code": ledger_cls.code,
+            "title": str(ledger_cls.title),
+            "description": str(ledger_cls.description),
+            "filters": [f.name for f in ledger_cls.filters],
+            "filter_fields": [f.info() for f in ledger_cls.filters],
+            "period_required": period is not None and period.required,
+            "period_kinds": list(period.kinds) if period is not None else [],
             "columns": [{"header": str(c.header), "type": c.type} for c in ledger.columns],
         }
 
@@ -90,6 +131,9 @@ class LedgerViewSet(viewsets.GenericViewSet):
     """The ledgers (台账) on offer and their filters. Each holds only rows in your scope; the
     unit and organization filters take ids from /api/units/ and /api/organizations/."""
 
+    read_capability = "ledger.download"
+    write_capability = None
+
     serializer_class = LedgerSerializer
     pagination_class = None
     filter_backends: list = []
@@ -97,13 +141,14 @@ class LedgerViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[A-Za-z0-9_\-]+"
 
     def list(self, request: Request) -> Response:
-        return Response(LedgerSerializer(all_ledgers(), many=True).data)
+        context = self.get_serializer_context()
+        return Response(LedgerSerializer(all_ledgers(), many=True, context=context).data)
 
     def retrieve(self, request: Request, code: str) -> Response:
         ledger = get_ledger(code)
         if ledger is None:
             raise NotFound
-        return Response(LedgerSerializer(ledger).data)
+        return Response(LedgerSerializer(ledger, context=self.get_serializer_context()).data)
 
 
 # --- Ledger export jobs -----------------------------------------------------------------------
@@ -149,19 +194,11 @@ class LedgerExportSerializer(serializers.ModelSerializer):
 
 
 class LedgerExportCreateSerializer(serializers.Serializer):
-    """What to build: a ledger code and its filters (ids in your scope, a period code)."""
+    """What to build: a ledger code and its filters, each under its name as /api/ledgers/ lists
+    it (ids in your scope, a period code). The filters are read from the ledger, not declared
+    here: they are checked by the ledger's own filter form, as on the portal."""
 
     ledger = serializers.CharField(help_text="A code from /api/ledgers/.")
-    unit = serializers.IntegerField(required=False, allow_null=True)
-    organization = serializers.IntegerField(
-        required=False, allow_null=True, help_text="This organization and all under it."
-    )
-    period = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text="A month (2026-03), a quarter (2026-Q1) or a year (2026).",
-    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         ledger_cls = get_ledger(attrs["ledger"])
@@ -169,13 +206,16 @@ class LedgerExportCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"ledger": [gettext("Unknown ledger: %(code)s") % {"code": attrs["ledger"]}]}
             )
-        given = {name: attrs[name] for name in FILTER_NAMES if attrs.get(name) not in (None, "")}
-        # A filter the ledger does not take would be silently ignored: say so instead.
-        unknown = {
-            name: [gettext("This ledger has no such filter.")]
-            for name in given
-            if name not in ledger_cls.filters
+        # The filters are the body's keys that some ledger's filters are named by (what the
+        # schema lists); anything else is ignored, as a serializer ignores unknown fields.
+        names = all_filter_names()
+        given = {
+            name: value
+            for name, value in self.initial_data.items()
+            if name in names and value not in (None, "")
         }
+        # A filter the ledger does not take would be silently ignored: say so instead.
+        unknown = unknown_filter_errors(ledger_cls, given)
         if unknown:
             raise serializers.ValidationError(unknown)
         form = LedgerFilterForm(ledger_cls, self.context["request"].user, data=given)
@@ -189,6 +229,73 @@ class LedgerExportCreateSerializer(serializers.Serializer):
         attrs["ledger_cls"] = ledger_cls
         attrs["params"] = form.params()
         return attrs
+
+
+class LedgerExportCreateSchema(OpenApiSerializerExtension):
+    """The POST body in the schema: `ledger` and every filter name some ledger takes (which
+    ones a ledger takes, and their values: /api/ledgers/). Built when the schema is.
+
+    Then `oneOf` one body per ledger, so that a client (and a schema-driven test) knows what
+    each ledger needs: its code, its filters with the required ones required (not null), and
+    the filters it does not take left out (null or blank are ignored, a value is a 400).
+    """
+
+    target_class = "reports.api.LedgerExportCreateSerializer"
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "ledger": {"type": "string", "description": "A code from /api/ledgers/."}
+        }
+        schemas: dict[str, list[dict[str, Any]]] = {}
+        takers: dict[str, list[str]] = {}
+        for ledger_cls in all_ledgers():
+            for f in ledger_cls.filters:
+                schemas.setdefault(f.name, []).append(f.schema())
+                takers.setdefault(f.name, []).append(ledger_cls.code)
+        for name, found in schemas.items():
+            # What all the ledgers agree on; the widest description (e.g. every kind of period).
+            schema = {k: v for k, v in found[0].items() if all(s.get(k) == v for s in found)}
+            described = max((s.get("description", "") for s in found), key=len)
+            codes = ", ".join(takers[name])
+            schema["description"] = f"{described} Ledgers taking it: {codes}.".strip()
+            properties[name] = schema
+        body = build_object_type(
+            properties=properties,
+            required=["ledger"],
+            description="A ledger code and its filters; one of the bodies below, one per "
+            "ledger: a required filter missing, or a filter the ledger does not take, is a 400.",
+        )
+        body["oneOf"] = [self._ledger_body(ledger_cls, schemas) for ledger_cls in all_ledgers()]
+        return body
+
+    @staticmethod
+    def _ledger_body(ledger_cls: type[Ledger], every_filter: dict[str, Any]) -> dict[str, Any]:
+        """The body of one ledger. The code is a pattern, not a one-value enum: drf-spectacular
+        would make an enum component of each."""
+        properties: dict[str, Any] = {
+            "ledger": {"type": "string", "pattern": rf"^{ledger_cls.code}$"}
+        }
+        required = ["ledger"]
+        taken = {f.name for f in ledger_cls.filters}
+        for f in ledger_cls.filters:
+            schema = f.schema()
+            if f.required:
+                schema.pop("nullable", None)
+                required.append(f.name)
+            properties[f.name] = schema
+        for name in sorted(set(every_filter) - taken):
+            properties[name] = {
+                "type": "string",
+                "maxLength": 0,
+                "nullable": True,
+                "description": "Not taken by this ledger: leave it out.",
+            }
+        return {
+            "type": "object",
+            "title": ledger_cls.code,
+            "properties": properties,
+            "required": required,
+        }
 
 
 @extend_schema_view(
@@ -209,15 +316,16 @@ class LedgerExportViewSet(
 ):
     """Your own ledger export jobs: nobody else's are listed, and theirs are a 404."""
 
+    read_capability = "ledger.download"
+    write_capability = "ledger.download"
+
     serializer_class = LedgerExportSerializer
     filterset_fields = ["status", "ledger"]
     ordering_fields = ["created_at", "finished_at"]
     ordering = ["-created_at"]
 
     def scoped_queryset(self, user: User | None) -> QuerySet[LedgerExport]:
-        if not _active(user):
-            return LedgerExport.objects.none()
-        return LedgerExport.objects.filter(owner=user)
+        return exports_of(user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = LedgerExportCreateSerializer(data=request.data, context={"request": request})
@@ -247,7 +355,7 @@ class LedgerExportViewSet(
         export = self.get_object()
         if export.status != ExportStatus.DONE or not export.file:
             raise NotFound
-        return export_file_response(export)
+        return stored_file_response(export.file, content_type=XLSX)
 
     @extend_schema(
         summary="Build a failed job again",
@@ -374,6 +482,8 @@ class BulletinDetailSerializer(BulletinSerializer):
 class BulletinViewSet(ScopedReadOnlyViewSet):
     """Monthly organizational life bulletins, as built (never recomputed)."""
 
+    read_capability = "bulletin.view"
+
     serializer_class = BulletinSerializer
     lookup_field = "month"
     lookup_value_regex = r"[0-9]{4}-[0-9]{2}"
@@ -382,17 +492,17 @@ class BulletinViewSet(ScopedReadOnlyViewSet):
 
     def scoped_queryset(self, user: User | None) -> QuerySet[Bulletin]:
         # The headline figures are the published city-wide ones; the lines are cut per user.
-        if not _active(user):
+        if not access.can(user, "bulletin.view"):
             return Bulletin.objects.none()
-        return Bulletin.objects.all()
+        return all_bulletins()
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return BulletinDetailSerializer if self.action == "retrieve" else BulletinSerializer
 
     def get_object(self) -> Bulletin:
-        if not _active(self.request.user):
+        bulletin = bulletin_of_month(self.kwargs["month"])
+        if bulletin is None:
             raise NotFound
-        bulletin = bulletin_for_month(self.kwargs["month"])
         self.check_object_permissions(self.request, bulletin)
         return bulletin
 

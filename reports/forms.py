@@ -1,8 +1,10 @@
 """Forms of the reports pages: a ledger's filters as the portal shows them on a phone.
 
-The filters themselves (fields, scoped choices, checks) are `reports.ledgers.LedgerFilterForm`;
-this module only adds what the portal page needs around it (input types, the prefill from a
-link) so the API and the page validate with exactly the same code.
+Each filter of a ledger brings its own form field, with its choices cut to the user's scope and
+its phone-friendly widget (`reports.ledgers.LedgerFilter.form_field`: a month input for a
+month-only period, "All in your scope" for an empty choice), so the API and the page validate
+with exactly the same code. This module only adds what the page needs around the form: the
+prefill from a link.
 """
 
 from __future__ import annotations
@@ -10,14 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext_lazy as _
-
 from .ledgers import Ledger, LedgerFilterForm
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-FILTER_NAMES = ("unit", "organization", "period")
 
 
 def ledger_filter_form(
@@ -26,27 +24,11 @@ def ledger_filter_form(
     data: Mapping[str, Any] | None = None,
     initial: Mapping[str, Any] | None = None,
 ) -> LedgerFilterForm:
-    """The ledger's filter form with phone-friendly widgets.
-
-    A ledger that only takes months gets `<input type="month">` (the value is YYYY-MM, which
-    `Period.parse` reads); other periods stay free text with a placeholder.
-    """
-    form = LedgerFilterForm(ledger_cls, user, data=data, initial=initial)
-    for name in ("unit", "organization"):
-        if name in form.fields:
-            form.fields[name].empty_label = _("All in your scope")
-    period = form.fields.get("period")
-    if period is not None:
-        attrs = period.widget.attrs
-        if tuple(ledger_cls.period_kinds) == ("month",):
-            attrs.update({"type": "month", "placeholder": "2026-03", "pattern": r"\d{4}-\d{2}"})
-            period.widget.input_type = "month"
-        else:
-            attrs.update({"placeholder": "2026-03 / 2026-Q1 / 2026", "inputmode": "text"})
-        attrs["autocomplete"] = "off"
-    return form
+    """The ledger's filter form, as the downloads page shows it."""
+    return LedgerFilterForm(ledger_cls, user, data=data, initial=initial)
 
 
-def initial_from_query(query: Mapping[str, Any]) -> dict[str, str]:
-    """Filters given in a link (e.g. the bulletin page's "more filters"), to prefill the form."""
-    return {name: query[name] for name in FILTER_NAMES if query.get(name)}
+def initial_from_query(ledger_cls: type[Ledger], query: Mapping[str, Any]) -> dict[str, Any]:
+    """The ledger's filters given in a link (e.g. the bulletin page's "more filters"), to
+    prefill its form."""
+    return {f.name: query[f.name] for f in ledger_cls.filters if query.get(f.name)}

@@ -1,8 +1,21 @@
 """The ledger (台账) framework, modelled on pretix's exporters.
 
-A ledger declares a code, a title, its columns and its filters, and yields rows from a query set
-that starts at the one scoping rule. One writer turns any ledger into an .xlsx file with openpyxl
-in write-only (streaming) mode: memory stays flat whatever the number of rows.
+A ledger declares a code, a title, its filters and its columns, and yields rows from a query set
+that starts at the one scoping rule:
+
+- a filter (`LedgerFilter`, like pretix's `export_form_fields`) is one thing the user may narrow
+  the ledger by. It brings its form field (choices cut to the user's scope, its own widget), how
+  its value is stored in a job and described on the sheet, and its OpenAPI schema. The portal's
+  form, the API (the ledger list and the export POST) and the export job (which re-checks the
+  stored filters when it runs) all read a ledger's `filters`: a ledger with a new kind of filter
+  changes no file here. The chosen values are a `LedgerParams`: filter name -> cleaned value.
+- a column (`Column`) is a header, how its value is read from a row (a field path of the row
+  dict that `values()` gives, or a `Value` such as `Computed`), a width and a type, and
+  optionally a capability the user must hold to see it. The query selects exactly what the
+  user's columns read; nothing is kept in step by position.
+
+One writer turns any ledger into an .xlsx file with openpyxl in write-only (streaming) mode:
+memory stays flat whatever the number of rows.
 
 Apps register theirs in `<app>/ledgers.py` with `@register` (imported at start-up).
 """
@@ -12,12 +25,13 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,12 +40,16 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from branches.models import Organization, Unit
+from accounts import access
+from accounts.models import display_name
+from branches.models import Organization
 from branches.periods import Period
 from branches.selectors import visible_organizations, visible_units
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+Row = Mapping[str, Any]
 
 TEXT, INT, DECIMAL, MONEY, PERCENT, DATE, DATETIME, BOOL = (
     "text", "int", "decimal", "money", "percent", "date", "datetime", "bool"
@@ -48,63 +66,484 @@ NUMBER_FORMATS = {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float = 14
-    type: str = TEXT
+# -- filters ----------------------------------------------------------------------------------
 
 
-@dataclass
-class LedgerParams:
-    """The filters a user chose, already checked against their scope."""
+class LedgerFilter:
+    """One filter of a ledger. Instances are declared once per ledger class and shared by
+    every request: they hold settings only, never a user or a value.
 
-    unit: Unit | None = None
-    organization: Organization | None = None
-    period: Period | None = None
+    A subclass gives `form_field(user)`; the rest has defaults it may override.
+    """
+
+    name: str = ""  # the form field's and the API's key; a ledger's filters have unique names
+    label: Any = ""
+    # For the API: the JSON type of the value, and what it is (English, like the schema).
+    api_type: ClassVar[str] = "string"
+    api_help: ClassVar[str] = ""
+
+    def __init__(self, *, required: bool = False, name: str | None = None):
+        self.required = required
+        if name is not None:
+            self.name = name
+        if not self.name:
+            raise ValueError(f"{type(self).__name__} needs a name")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, required={self.required!r})"
+
+    # -- the form (portal page, API POST, stored job: the same checks) ---------------------
+    def form_field(self, user: User | None) -> forms.Field:
+        """A form field whose choices are cut to the user's scope, with its own widget.
+
+        Its cleaned value is what the ledger reads in `params[name]` (None: not chosen), and
+        it must accept what `to_json` stored (a job's filters are checked again by it).
+        """
+        raise NotImplementedError
+
+    # -- the value -------------------------------------------------------------------------
+    def to_json(self, value: Any) -> Any:
+        """The cleaned value as stored on an export job (read back through `form_field`)."""
+        return value
+
+    def describe(self, value: Any) -> str:
+        """One line for the sheet's filter row and the job page."""
+        return f"{self.label}: {value}"
+
+    def filename_part(self, value: Any) -> str:
+        """A piece of the file name (e.g. the period code), or "" for none."""
+        return ""
+
+    def organizations(self, organizations: QuerySet[Organization], value: Any) -> QuerySet:
+        """Narrow the ledger's organizations (`Ledger.organizations()`); most filters don't."""
+        return organizations
+
+    # -- the API ---------------------------------------------------------------------------
+    def schema(self) -> dict[str, Any]:
+        """The value as an OpenAPI schema object (null: not chosen)."""
+        schema: dict[str, Any] = {"type": self.api_type, "nullable": True}
+        if self.api_help:
+            schema["description"] = self.api_help
+        return schema
+
+    def info(self) -> dict[str, Any]:
+        """How /api/ledgers/ describes the filter."""
+        return {
+            "name": self.name,
+            "label": str(self.label),
+            "required": self.required,
+            "schema": self.schema(),
+        }
+
+
+class UnitFilter(LedgerFilter):
+    """A unit: its own organizations and the joint committees that span it
+    (`Organization.objects.of_unit`)."""
+
+    name = "unit"
+    label = _("Unit")
+    api_type = "integer"
+    api_help = (
+        "A unit id from /api/units/ (in your scope): its organizations, joint committees included."
+    )
+
+    def form_field(self, user: User | None) -> forms.Field:
+        return forms.ModelChoiceField(
+            label=self.label,
+            queryset=visible_units(user),
+            required=self.required,
+            empty_label=_("All in your scope"),
+        )
+
+    def to_json(self, value: Any) -> Any:
+        return value.pk
+
+    def describe(self, value: Any) -> str:
+        return gettext("Unit: %(name)s") % {"name": value.name}
+
+    def organizations(self, organizations: QuerySet[Organization], value: Any) -> QuerySet:
+        return organizations.of_unit(value)
+
+
+class OrganizationFilter(LedgerFilter):
+    """An organization and everything under it (`Organization.objects.subtree_of`)."""
+
+    name = "organization"
+    label = _("Organization")
+    api_type = "integer"
+    api_help = (
+        "An organization id from /api/organizations/ (in your scope): this organization and "
+        "all under it."
+    )
+
+    def form_field(self, user: User | None) -> forms.Field:
+        field = forms.ModelChoiceField(
+            label=self.label,
+            queryset=visible_organizations(user).only("pk", "name", "path", "depth", "kind"),
+            required=self.required,
+            empty_label=_("All in your scope"),
+        )
+        field.label_from_instance = lambda o: "　" * o.depth + o.name
+        return field
+
+    def to_json(self, value: Any) -> Any:
+        return value.pk
+
+    def describe(self, value: Any) -> str:
+        return gettext("Organization: %(name)s") % {"name": value.name}
+
+    def organizations(self, organizations: QuerySet[Organization], value: Any) -> QuerySet:
+        return organizations.subtree_of(value)
+
+
+class MonthInput(forms.TextInput):
+    """`<input type="month">`: a phone shows a month picker; the value is YYYY-MM."""
+
+    input_type = "month"
+
+
+class PeriodField(forms.CharField):
+    """A period code (2026-03, 2026-Q1, 2026) of one of `kinds`, cleaned to a `Period`."""
+
+    def __init__(self, *, kinds: Sequence[str], **kwargs: Any):
+        self.kinds = tuple(kinds)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Period | None:
+        if isinstance(value, Period):
+            return value
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            period = Period.parse(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from exc
+        if period.kind not in self.kinds:
+            raise forms.ValidationError(
+                gettext("This ledger does not take that kind of period."), code="kind"
+            )
+        return period
+
+    def prepare_value(self, value: Any) -> Any:
+        return value.code if isinstance(value, Period) else value
+
+
+PERIOD_EXAMPLES = {"month": ("a month", "2026-03"), "quarter": ("a quarter", "2026-Q1"),
+                   "year": ("a year", "2026")}  # fmt: skip
+PERIOD_PATTERNS = {"month": r"\d{4}-\d{1,2}", "quarter": r"\d{4}-[Qq][1-4]", "year": r"\d{4}"}
+
+
+class PeriodFilter(LedgerFilter):
+    """A month, a quarter or a year (those of `kinds`), as `branches.periods.Period`."""
+
+    name = "period"
+    label = _("Period")
+
+    def __init__(
+        self,
+        kinds: Sequence[str] = ("month", "quarter", "year"),
+        *,
+        required: bool = False,
+        name: str | None = None,
+    ):
+        super().__init__(required=required, name=name)
+        unknown = set(kinds) - set(PERIOD_EXAMPLES)
+        if not kinds or unknown:
+            raise ValueError(f"Unknown period kinds: {sorted(unknown) or kinds!r}")
+        self.kinds = tuple(kinds)
+
+    def __repr__(self) -> str:
+        return f"PeriodFilter(kinds={self.kinds!r}, required={self.required!r})"
+
+    def form_field(self, user: User | None) -> forms.Field:
+        if self.kinds == ("month",):
+            # The value of a month input is YYYY-MM, which `Period.parse` reads.
+            widget: forms.Widget = MonthInput(
+                attrs={"placeholder": "2026-03", "pattern": r"\d{4}-\d{2}", "autocomplete": "off"}
+            )
+        else:
+            widget = forms.TextInput(
+                attrs={
+                    "placeholder": " / ".join(PERIOD_EXAMPLES[k][1] for k in self.kinds),
+                    "inputmode": "text",
+                    "autocomplete": "off",
+                }
+            )
+        return PeriodField(
+            kinds=self.kinds,
+            label=self.label,
+            required=self.required,
+            widget=widget,
+            help_text=_("A month (2026-03), a quarter (2026-Q1) or a year (2026)."),
+        )
+
+    def to_json(self, value: Any) -> Any:
+        return value.code
+
+    def describe(self, value: Any) -> str:
+        return gettext("Period: %(label)s") % {"label": value.label}
+
+    def filename_part(self, value: Any) -> str:
+        return value.code
+
+    def schema(self) -> dict[str, Any]:
+        examples = [PERIOD_EXAMPLES[k] for k in self.kinds]
+        words = [f"{what} ({example})" for what, example in examples]
+        text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+        pattern = "|".join(PERIOD_PATTERNS[k] for k in self.kinds)
+        return {
+            "type": "string",
+            "nullable": True,
+            "pattern": f"^({pattern})$",
+            "description": text[0].upper() + text[1:] + ".",
+        }
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "kinds": list(self.kinds)}
+
+
+class LedgerParams(Mapping[str, Any]):
+    """The filters a user chose for one ledger, cleaned and checked against their scope.
+
+    A mapping of the ledger's filter names to their values (None: not chosen); any other name
+    is a KeyError, so a ledger reads only the filters it declares (`self.params["unit"]`).
+    """
+
+    __slots__ = ("_values", "filters")
+
+    def __init__(self, filters: Sequence[LedgerFilter], values: Mapping[str, Any] | None = None):
+        values = dict(values or {})
+        self.filters = tuple(filters)
+        names = [f.name for f in self.filters]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ValueError(f"Not filters of this ledger: {', '.join(unknown)}")
+        self._values = {name: values.get(name) for name in names}
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"LedgerParams({self._values!r})"
+
+    def chosen(self) -> Iterator[tuple[LedgerFilter, Any]]:
+        """(filter, value) of each filter that was given a value, in the ledger's order."""
+        for f in self.filters:
+            value = self._values[f.name]
+            if value is not None:
+                yield f, value
 
     def to_json(self) -> dict[str, Any]:
+        """What an export job stores: every filter of the ledger, null when not chosen."""
         return {
-            "unit": self.unit.pk if self.unit else None,
-            "organization": self.organization.pk if self.organization else None,
-            "period": self.period.code if self.period else None,
+            f.name: (None if self._values[f.name] is None else f.to_json(self._values[f.name]))
+            for f in self.filters
         }
 
     def describe(self) -> list[str]:
-        lines = []
-        if self.unit:
-            lines.append(gettext("Unit: %(name)s") % {"name": self.unit.name})
-        if self.organization:
-            lines.append(gettext("Organization: %(name)s") % {"name": self.organization.name})
-        if self.period:
-            lines.append(gettext("Period: %(label)s") % {"label": self.period.label})
-        return lines
+        return [f.describe(value) for f, value in self.chosen()]
+
+
+class LedgerFilterForm(forms.Form):
+    """The filters of one ledger, each its own field with choices limited to the user's scope.
+
+    The portal page, the API's POST and a job about to run (`params_from_json`) all clean
+    filters with it.
+    """
+
+    def __init__(self, ledger: type[Ledger], user: User | None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.ledger = ledger
+        for f in ledger.filters:
+            self.fields[f.name] = f.form_field(user)
+
+    def params(self) -> LedgerParams:
+        values = {}
+        for f in self.ledger.filters:
+            value = self.cleaned_data.get(f.name)
+            # Not chosen is None, whatever the field's own empty value ("" for a ChoiceField).
+            values[f.name] = None if value in self.fields[f.name].empty_values else value
+        return LedgerParams(self.ledger.filters, values)
+
+
+def unknown_filter_errors(ledger: type[Ledger], data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Errors for given values (not null or blank) of filters the ledger does not take: a
+    filter silently ignored would make a wider ledger than the one asked for."""
+    names = {f.name for f in ledger.filters}
+    return {
+        name: [gettext("This ledger has no such filter.")]
+        for name, value in data.items()
+        if name not in names and value not in (None, "")
+    }
+
+
+def params_from_json(ledger: type[Ledger], user: User, data: Mapping[str, Any]) -> LedgerParams:
+    """Re-check stored filters against the user's scope *now* (a job may run later)."""
+    given = {k: v for k, v in (data or {}).items() if v is not None}
+    errors = unknown_filter_errors(ledger, given)
+    form = LedgerFilterForm(ledger, user, data=given)
+    if not form.is_valid():
+        errors = {**form.errors, **errors}
+    if errors:
+        raise forms.ValidationError("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+    return form.params()
+
+
+# -- columns ----------------------------------------------------------------------------------
+
+
+class Value:
+    """How a column's value is read from a row (a dict of `values()`, which the ledger's
+    `rows()` may add keys to).
+
+    `fields`: what the query must select for it. `reader(ledger)` is called once per sheet
+    (words in the sheet's language, today's date, ...) and returns the function called for
+    every row.
+    """
+
+    fields: tuple[str, ...] = ()
+
+    def reader(self, ledger: Ledger) -> Callable[[Row], Any]:
+        raise NotImplementedError
+
+
+class FieldValue(Value):
+    """A field (path) of the row as it is: `Column(_("Topic"), "topic")`."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.fields = (path,)
+
+    def reader(self, ledger: Ledger) -> Callable[[Row], Any]:
+        return operator.itemgetter(self.path)
+
+
+class Computed(Value):
+    """`function(row)`, reading `fields` from the query (and any key the ledger's `rows()`
+    adds to the row itself)."""
+
+    def __init__(self, function: Callable[[Row], Any], *fields: str):
+        self.function = function
+        self.fields = fields
+
+    def reader(self, ledger: Ledger) -> Callable[[Row], Any]:
+        return self.function
+
+
+class Label(Value):
+    """The label of a choice field's value (`choices`: a Django `Choices` class), in the
+    sheet's language; an empty value is an empty cell."""
+
+    def __init__(self, path: str, choices: Any):
+        self.path = path
+        self.choices = choices
+        self.fields = (path,)
+
+    def reader(self, ledger: Ledger) -> Callable[[Row], Any]:
+        labels = {value: (str(label) if value else None) for value, label in self.choices.choices}
+        path = self.path
+
+        def label(row: Row) -> Any:
+            value = row[path]
+            return labels.get(value, value)
+
+        return label
+
+
+class PersonName(Value):
+    """A user's name as the portal prints it (`accounts.models.display_name`: 苏刚波, or the
+    username of an account without a name), from the user foreign key `path`."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.fields = (f"{path}__first_name", f"{path}__last_name", f"{path}__username")
+
+    def reader(self, ledger: Ledger) -> Callable[[Row], Any]:
+        first, last, username = self.fields
+
+        def name(row: Row) -> Any:
+            if row[username] is None:
+                return None  # nobody
+            return display_name(row[first], row[last], row[username])
+
+        return name
+
+
+def as_value(value: str | Callable[[Row], Any] | Value) -> Value:
+    if isinstance(value, Value):
+        return value
+    if isinstance(value, str):
+        return FieldValue(value)
+    if callable(value):
+        return Computed(value)
+    raise TypeError(
+        f"A column's value is a field path, a function of the row or a Value: {value!r}"
+    )
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its header, how its value is read (a field path of the row, a function of the
+    row, or a `Value`), its width and type, and the capability a user must hold to see it."""
+
+    header: str
+    value: str | Callable[[Row], Any] | Value
+    width: float = 14
+    type: str = TEXT
+    capability: str | None = None
+    source: Value = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.type not in (TEXT, BOOL) and self.type not in NUMBER_FORMATS:
+            raise ValueError(f"Unknown column type {self.type!r}")
+        object.__setattr__(self, "source", as_value(self.value))
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.source.fields
+
+    def visible_to(self, user: User | None) -> bool:
+        return self.capability is None or access.can(user, self.capability)
+
+
+# -- ledgers ----------------------------------------------------------------------------------
 
 
 class Ledger:
-    """Base class. Subclasses set the class attributes and implement `queryset()`/`rows()`."""
+    """Base class. Subclasses declare the class attributes and implement `queryset()`.
+
+    `columns` on the class are all the ledger's columns; on an instance, those its user may
+    see (a column may need a capability). The writer, the API and the query read the
+    instance's.
+    """
 
     code: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str] = ""
-    columns: ClassVar[list[Column]]
-    filters: ClassVar[tuple[str, ...]] = ("unit", "organization")  # of: unit, organization, period
-    period_required: ClassVar[bool] = False
-    period_kinds: ClassVar[tuple[str, ...]] = ("month", "quarter", "year")
+    filters: ClassVar[Sequence[LedgerFilter]] = ()
+    columns: Sequence[Column]
+    # Fields `rows()` reads itself besides what the columns read (e.g. "pk" to look things up).
+    extra_fields: ClassVar[tuple[str, ...]] = ()
     chunk_size: ClassVar[int] = 2000
 
-    def __init__(self, user: User, params: LedgerParams | None = None):
+    def __init__(self, user: User, params: Mapping[str, Any] | None = None):
         self.user = user
-        self.params = params or LedgerParams()
+        self.params = LedgerParams(self.filters, params)
+        self.columns = [c for c in type(self).columns if c.visible_to(user)]
 
     # -- scope ---------------------------------------------------------------------------
     def organizations(self) -> QuerySet[Organization]:
-        """The user's visible organizations, narrowed by the unit and organization filters."""
+        """The user's visible organizations, narrowed by the filters chosen (unit, organization)."""
         orgs = visible_organizations(self.user)
-        if self.params.unit is not None:
-            orgs = orgs.filter(unit=self.params.unit)
-        if self.params.organization is not None:
-            orgs = orgs.filter(path__startswith=self.params.organization.path)
+        for f, value in self.params.chosen():
+            orgs = f.organizations(orgs, value)
         return orgs
 
     # -- content -------------------------------------------------------------------------
@@ -115,12 +554,26 @@ class Ledger:
         """How many rows the ledger will have (decides between a direct download and a job)."""
         return self.queryset().count()
 
-    def rows(self) -> Iterable[Sequence[Any]]:
-        raise NotImplementedError
+    def annotate(self, queryset: QuerySet) -> QuerySet:
+        """Add what the columns read that `queryset()` (which is also counted) does not have."""
+        return queryset
+
+    def fields(self) -> list[str]:
+        """What the rows' query selects: what the user's columns read, and `extra_fields`."""
+        names = dict.fromkeys(self.extra_fields)
+        for column in self.columns:
+            names.update(dict.fromkeys(column.fields))
+        return list(names)
+
+    def rows(self) -> Iterable[Row]:
+        """The rows, as dicts streamed from the database in chunks."""
+        values = self.annotate(self.queryset()).values(*self.fields())
+        return values.iterator(chunk_size=self.chunk_size)
 
     def filename(self) -> str:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        suffix = f"-{self.params.period.code}" if self.params.period else ""
+        parts = [f.filename_part(value) for f, value in self.params.chosen()]
+        suffix = "".join(f"-{part}" for part in parts if part)
         return f"{self.code}{suffix}-{stamp}.xlsx"
 
 
@@ -130,6 +583,9 @@ REGISTRY: dict[str, type[Ledger]] = {}
 def register(ledger: type[Ledger]) -> type[Ledger]:
     if ledger.code in REGISTRY and REGISTRY[ledger.code] is not ledger:
         raise ValueError(f"Two ledgers share the code {ledger.code!r}")
+    names = [f.name for f in ledger.filters]
+    if len(set(names)) != len(names) or "ledger" in names:
+        raise ValueError(f"Ledger {ledger.code!r}: filter names must be unique, never 'ledger'")
     REGISTRY[ledger.code] = ledger
     return ledger
 
@@ -142,67 +598,9 @@ def all_ledgers() -> list[type[Ledger]]:
     return sorted(REGISTRY.values(), key=lambda ledger: ledger.code)
 
 
-# -- filters ----------------------------------------------------------------------------------
-
-
-class LedgerFilterForm(forms.Form):
-    """The filters of one ledger, with choices limited to the user's scope."""
-
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
-    organization = forms.ModelChoiceField(
-        label=_("Organization"), queryset=Organization.objects.none(), required=False
-    )
-    period = forms.CharField(
-        label=_("Period"),
-        required=False,
-        help_text=_("A month (2026-03), a quarter (2026-Q1) or a year (2026)."),
-    )
-
-    def __init__(self, ledger: type[Ledger], user: User, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.ledger = ledger
-        for name in ("unit", "organization", "period"):
-            if name not in ledger.filters:
-                del self.fields[name]
-        if "unit" in self.fields:
-            self.fields["unit"].queryset = visible_units(user)
-        if "organization" in self.fields:
-            self.fields["organization"].queryset = visible_organizations(user).only(
-                "pk", "name", "path", "depth"
-            )
-            self.fields["organization"].label_from_instance = lambda o: "　" * o.depth + o.name
-        if "period" in self.fields:
-            self.fields["period"].required = ledger.period_required
-
-    def clean_period(self) -> Period | None:
-        text = self.cleaned_data.get("period") or ""
-        if not text:
-            return None
-        try:
-            period = Period.parse(text)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        if period.kind not in self.ledger.period_kinds:
-            raise forms.ValidationError(gettext("This ledger does not take that kind of period."))
-        return period
-
-    def params(self) -> LedgerParams:
-        data = self.cleaned_data
-        return LedgerParams(
-            unit=data.get("unit"), organization=data.get("organization"), period=data.get("period")
-        )
-
-
-def params_from_json(ledger: type[Ledger], user: User, data: dict[str, Any]) -> LedgerParams:
-    """Re-check stored filters against the user's scope *now* (a job may run later)."""
-    form = LedgerFilterForm(
-        ledger, user, data={k: v for k, v in (data or {}).items() if v is not None}
-    )
-    if not form.is_valid():
-        raise forms.ValidationError(
-            "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
-        )
-    return form.params()
+def all_filter_names() -> set[str]:
+    """The name of every filter some registered ledger takes."""
+    return {f.name for ledger in REGISTRY.values() for f in ledger.filters}
 
 
 # -- the writer -------------------------------------------------------------------------------
@@ -216,20 +614,24 @@ HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 HEADER_ROW = 4  # title, filters, build time, then the header
 
 
-def _converter(ws, column: Column) -> Callable[[Any], Any]:
-    """A per-column function from a Python value to what the sheet gets (chosen once).
+def _converter(ws, column: Column, read: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    """A per-column function from a row to what the sheet gets (chosen once per column).
 
-    It runs for every cell, so the work is done here, once per column: words and styles are
-    looked up now; a plain value goes through as it is, and a cell object is made only where a
-    number format is needed (a cell passed to openpyxl costs an exception and a new cell).
+    It runs for every cell, so the work is done here, once per column: how the value is read
+    (`read`, e.g. a C-level itemgetter), words and styles are looked up now; a plain value goes
+    through as it is, and a cell object is made only where a number format is needed (a cell
+    passed to openpyxl costs an exception and a new cell).
     """
     if column.type == TEXT:
 
-        def text(value: Any) -> Any:
-            if value is None:
-                return None
+        def text(row: Row) -> Any:
+            value = read(row)
             if value.__class__ is not str:
+                if value is None:
+                    return None
                 value = str(value)
+            if not value:
+                return None  # an empty text is an empty cell
             if value.startswith(FORMULA_PREFIXES):
                 cell = WriteOnlyCell(ws, value=value)
                 cell.data_type = "s"  # written as text, never as a formula
@@ -241,7 +643,8 @@ def _converter(ws, column: Column) -> Callable[[Any], Any]:
     if column.type == BOOL:
         yes, no = gettext("Yes"), gettext("No")
 
-        def boolean(value: Any) -> Any:
+        def boolean(row: Row) -> Any:
+            value = read(row)
             if value is None:
                 return None
             return yes if value else no
@@ -250,8 +653,9 @@ def _converter(ws, column: Column) -> Callable[[Any], Any]:
 
     if column.type == INT:
 
-        def integer(value: Any) -> Any:
+        def integer(row: Row) -> Any:
             # Excel's General format shows a whole number as "0" would: no cell, no style.
+            value = read(row)
             return None if value is None or value == "" else value
 
         return integer
@@ -264,7 +668,8 @@ def _converter(ws, column: Column) -> Callable[[Any], Any]:
     dates = column.type in (DATE, DATETIME)
     decimals = column.type in (MONEY, DECIMAL)
 
-    def formatted(value: Any) -> Any:
+    def formatted(row: Row) -> Any:
+        value = read(row)
         if value is None or value == "":
             return None
         if dates and isinstance(value, datetime.datetime) and value.tzinfo:
@@ -304,12 +709,13 @@ def write_xlsx(
     note = WriteOnlyCell(ws, value=filters)
     note.font = NOTE_FONT
     ws.append([note])
+    user = ledger.user
     built = WriteOnlyCell(
         ws,
         value=gettext("Built %(when)s by %(user)s")
         % {
             "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
-            "user": ledger.user.get_full_name() or ledger.user.get_username(),
+            "user": display_name(user.first_name, user.last_name, user.get_username()),
         },
     )
     built.font = NOTE_FONT
@@ -322,11 +728,11 @@ def write_xlsx(
         header.append(cell)
     ws.append(header)
 
-    converters = [_converter(ws, column) for column in columns]
+    cells = [_converter(ws, column, column.source.reader(ledger)) for column in columns]
     written = 0
     try:
         for row in ledger.rows():
-            ws.append([convert(value) for convert, value in zip(converters, row, strict=True)])
+            ws.append([cell(row) for cell in cells])
             written += 1
             if progress is not None and written % progress_every == 0:
                 progress(written)
@@ -357,42 +763,31 @@ class BulletinLedger(Ledger):
     code = "bulletin"
     title = _("Monthly organizational life bulletin")
     description = _("Which organizations did not hold what they owed in a month, as published.")
-    filters = ("unit", "organization", "period")
-    period_required = True
-    period_kinds = ("month",)
+    filters = [UnitFilter(), OrganizationFilter(), PeriodFilter(kinds=("month",), required=True)]
     columns = [
-        Column(_("Unit"), 24),
-        Column(_("Organization"), 30),
-        Column(_("Organization code"), 14),
-        Column(_("Activities owed"), 10, INT),
-        Column(_("Activities held"), 10, INT),
-        Column(_("Missing"), 8, INT),
-        Column(_("What was missed"), 36),
-        Column(_("Next election due"), 14, DATE),
-        Column(_("Election overdue"), 10, BOOL),
+        Column(_("Unit"), "unit_name", 24),
+        Column(_("Organization"), "organization_name", 30),
+        Column(_("Organization code"), "organization_code", 14),
+        Column(_("Activities owed"), "owed", 10, INT),
+        Column(_("Activities held"), "held", 10, INT),
+        Column(_("Missing"), "missing", 8, INT),
+        Column(_("What was missed"), "missing_detail", 36),
+        Column(_("Next election due"), "election_due_on", 14, DATE),
+        Column(_("Election overdue"), "election_overdue", 10, BOOL),
     ]
 
     def queryset(self) -> QuerySet:
         from .models import BulletinRow
 
-        lines = BulletinRow.objects.filter(bulletin__month=self.params.period.start).order_by(
+        unit, organization = self.params["unit"], self.params["organization"]
+        lines = BulletinRow.objects.filter(bulletin__month=self.params["period"].start).order_by(
             "unit_name", "organization_code"
         )
-        if self.user.sees_whole_city and self.params.organization is None:
-            # History as published: lines of organizations deleted since stay for the city.
-            return lines.filter(unit=self.params.unit) if self.params.unit else lines
+        if access.sees_whole_city(self.user) and organization is None:
+            # History as published: lines of organizations deleted since stay for the city (by
+            # the unit stored on the line), with the joint committees that span the unit.
+            if unit is None:
+                return lines
+            of_unit = Organization.objects.of_unit(unit).values("pk")
+            return lines.filter(Q(unit=unit) | Q(organization__in=of_unit))
         return lines.filter(organization__in=self.organizations().values("pk"))
-
-    def rows(self) -> Iterable[Sequence[Any]]:
-        fields = (
-            "unit_name",
-            "organization_name",
-            "organization_code",
-            "owed",
-            "held",
-            "missing",
-            "missing_detail",
-            "election_due_on",
-            "election_overdue",
-        )
-        yield from self.queryset().values_list(*fields).iterator(chunk_size=self.chunk_size)

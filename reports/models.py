@@ -163,6 +163,9 @@ class LedgerExport(models.Model):
     file = models.FileField(_("file"), upload_to=export_path, blank=True, max_length=255)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(
+        _("queued at"), null=True, blank=True, help_text=_("When it was last sent to a worker.")
+    )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

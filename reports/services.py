@@ -10,12 +10,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts import access
 from branches.compliance import compliance_due_in_month
 from branches.models import Organization, OrganizationKind
 from branches.periods import Period
@@ -35,6 +37,19 @@ def previous_month(now: datetime.datetime | None = None) -> Period:
     return Period.containing("month", local_day.replace(day=1) - datetime.timedelta(days=1))
 
 
+def month_has_ended(month: Period, today: datetime.date | None = None) -> bool:
+    """A month's bulletin judges the whole month: only a month that has ended has one."""
+    return month.end < (today or timezone.localdate())
+
+
+def refuse_unfinished_month(month: Period, today: datetime.date | None = None) -> None:
+    if not month_has_ended(month, today):
+        raise ValidationError(
+            gettext("%(month)s has not ended: its bulletin can be built from %(day)s on.")
+            % {"month": month.label, "day": (month.end + datetime.timedelta(days=1)).isoformat()}
+        )
+
+
 @transaction.atomic
 def build_bulletin(
     month: Period, *, user: User | None = None, today: datetime.date | None = None
@@ -42,10 +57,14 @@ def build_bulletin(
     """Build (or rebuild) the bulletin of `month`, city-wide, as the rules stand now.
 
     Idempotent: one bulletin per month; a rebuild replaces its lines in the same transaction.
-    Lines are snapshots, so a rule changed later does not rewrite a published bulletin.
+    Lines are snapshots, so a rule changed later does not rewrite a published bulletin. A
+    month that has not ended is refused (ValidationError): a bulletin is never provisional.
     """
+    if user is not None:
+        access.require(user, "bulletin.build")
     if month.kind != "month":
         raise ValueError("A bulletin covers one month.")
+    refuse_unfinished_month(month, today)
     # Groups are judged inside their branch's line (its 党小组会), not as lines of their own.
     organizations = Organization.objects.exclude(kind=OrganizationKind.GROUP)
     results = compliance_due_in_month(organizations, month, today=today)
@@ -142,21 +161,91 @@ def ledger_for(user: User, code: str, params: LedgerParams) -> Ledger:
     ledger_cls = get_ledger(code)
     if ledger_cls is None:
         raise ValidationError(gettext("Unknown ledger: %(code)s") % {"code": code})
-    if not (user and user.is_authenticated and user.is_active):
-        raise PermissionDenied
+    access.require(user, "ledger.download")
     return ledger_cls(user, params)
 
 
 def start_export(user: User, code: str, params: LedgerParams) -> LedgerExport:
-    """Queue a background build of a ledger; the task runs after the transaction commits."""
+    """Queue a background build of a ledger; the task is sent after the transaction commits.
+
+    With the broker down the user is told so at once (ValidationError) and no job is left
+    behind; a message lost after that leaves a job that the sweep fails and the owner retries.
+    """
+    ledger = ledger_for(user, code, params)
+    ensure_broker()
+    export = LedgerExport.objects.create(
+        owner=user,
+        ledger=code,
+        params=params.to_json(),
+        rows_total=ledger.count(),
+        queued_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _send(export.pk))
+    return export
+
+
+def ensure_broker() -> None:
+    """Refuse, in words, to queue work that no worker could receive (broker unreachable)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # kombu raises several kinds; every one means "not now"
+        logger.warning("Broker unreachable: %s", exc)
+        raise ValidationError(BROKER_DOWN()) from exc
+
+
+def BROKER_DOWN() -> str:  # noqa: N802 - a message, read at call time in the user's language
+    return gettext(
+        "The background service is not answering: the ledger could not be queued. Try again "
+        "in a few minutes; if it keeps failing, tell the committee staff."
+    )
+
+
+def _send(export_id: int) -> None:
     from .tasks import build_ledger_export
 
-    ledger = ledger_for(user, code, params)
-    export = LedgerExport.objects.create(
-        owner=user, ledger=code, params=params.to_json(), rows_total=ledger.count()
+    try:
+        build_ledger_export.delay(export_id)
+    except Exception:  # the broker went away between the check and the send
+        if LedgerExport.objects.filter(pk=export_id, status=ExportStatus.PENDING).exists():
+            logger.exception("Could not queue ledger export %s", export_id)
+            LedgerExport.objects.filter(pk=export_id).update(
+                status=ExportStatus.FAILED, error=BROKER_DOWN(), finished_at=timezone.now()
+            )
+        else:
+            raise  # run eagerly and failed: run_export has recorded why
+
+
+def stuck_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(
+        minutes=settings.LEDGER_EXPORT_STUCK_MINUTES
     )
-    transaction.on_commit(lambda: build_ledger_export.delay(export.pk))
-    return export
+
+
+def stuck_exports(now: datetime.datetime | None = None):
+    """Jobs that will not finish by themselves: running or queued for longer than
+    LEDGER_EXPORT_STUCK_MINUTES (a killed worker, a lost message)."""
+    cutoff = stuck_cutoff(now)
+    return LedgerExport.objects.filter(
+        Q(status=ExportStatus.RUNNING, started_at__lt=cutoff)
+        | Q(status=ExportStatus.PENDING, queued_at__lt=cutoff)
+    )
+
+
+def sweep_stuck_exports(now: datetime.datetime | None = None) -> int:
+    """Fail stuck jobs with a reason their owners can read, so they can retry them."""
+    return stuck_exports(now).update(
+        status=ExportStatus.FAILED,
+        error=gettext(
+            "The build stopped before it finished (the background worker was stopped or the "
+            "job was lost). Build it again."
+        ),
+        finished_at=now or timezone.now(),
+    )
 
 
 def run_export(export_id: int) -> LedgerExport:
@@ -209,16 +298,21 @@ def run_export(export_id: int) -> LedgerExport:
 
 
 def retry_export(user: User, export: LedgerExport) -> LedgerExport:
-    from .tasks import build_ledger_export
-
-    if export.owner_id != user.pk:
-        raise PermissionDenied
-    if export.status != ExportStatus.FAILED:
-        raise ValidationError(gettext("Only a failed export can be retried."))
+    """Build a failed job again, or one stuck past LEDGER_EXPORT_STUCK_MINUTES."""
+    access.require(user, "ledger.download", export)
+    stuck = stuck_exports().filter(pk=export.pk).exists()
+    if export.status != ExportStatus.FAILED and not stuck:
+        raise ValidationError(gettext("Only a failed or stopped export can be retried."))
+    ensure_broker()
     LedgerExport.objects.filter(pk=export.pk).update(
-        status=ExportStatus.PENDING, error="", rows_written=0, started_at=None, finished_at=None
+        status=ExportStatus.PENDING,
+        error="",
+        rows_written=0,
+        queued_at=timezone.now(),
+        started_at=None,
+        finished_at=None,
     )
-    transaction.on_commit(lambda: build_ledger_export.delay(export.pk))
+    transaction.on_commit(lambda: _send(export.pk))
     export.refresh_from_db()
     return export
 

@@ -22,6 +22,8 @@ def build_bulletin(month: str, user_id: int | None = None) -> int:
     return services.build_bulletin(Period.parse(month), user=user).pk
 
 
+# Acknowledged after it ran, and sent again if the worker dies (settings: acks late, reject on
+# worker lost): run_export is safe to run twice.
 @shared_task(bind=True, name="reports.build_ledger_export")
 def build_ledger_export(self, export_id: int) -> str:
     try:
@@ -36,3 +38,9 @@ def build_ledger_export(self, export_id: int) -> str:
 @shared_task(name="reports.remove_old_exports")
 def remove_old_exports() -> int:
     return services.remove_old_exports()
+
+
+@shared_task(name="reports.sweep_stuck_exports")
+def sweep_stuck_exports() -> int:
+    """Beat, every 10 minutes: fail jobs that a killed worker or a lost message left behind."""
+    return services.sweep_stuck_exports()

@@ -14,15 +14,13 @@ number of queries, whatever the number of lines.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,52 +28,37 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
-from branches.periods import Period
+from accounts import access
+from accounts.access import portal_view
+from config.files import XLSX, stored_file_response
 
 from . import services
 from .forms import initial_from_query, ledger_filter_form
 from .ledgers import Ledger, LedgerParams, all_ledgers, get_ledger, params_from_json, write_xlsx
 from .models import Bulletin, ExportStatus, LedgerExport
-from .selectors import bulletin_rows, bulletin_unit_rows, ledger_title
+from .selectors import (
+    all_bulletins,
+    bulletin_of_month,
+    bulletin_rows,
+    bulletin_unit_rows,
+    exports_of,
+    ledger_title,
+    scope_figures,
+)
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT_JOBS = 10
 # A direct download is built in memory up to this size, then spills to a temporary file.
 SPOOL_MAX_BYTES = 8 * 1024 * 1024
 
 
-# --- shared reads (the API uses them too) ---------------------------------------------------
-
-
 def bulletin_for_month(month: str) -> Bulletin:
-    """The bulletin of `month` (YYYY-MM), or 404."""
-    try:
-        period = Period.parse(month)
-    except ValueError as exc:
-        raise Http404 from exc
-    if period.kind != "month":
+    bulletin = bulletin_of_month(month)
+    if bulletin is None:
         raise Http404
-    return get_object_or_404(Bulletin, month=period.start)
-
-
-def export_file_response(export: LedgerExport) -> FileResponse:
-    """The stored .xlsx of a finished job, as an attachment."""
-    try:
-        handle = export.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(gettext("The file is missing.")) from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=os.path.basename(export.file.name),
-        content_type=XLSX,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return bulletin
 
 
 def xlsx_response(ledger: Ledger) -> FileResponse:
@@ -95,13 +78,9 @@ def xlsx_response(ledger: Ledger) -> FileResponse:
     return response
 
 
-def _owned_exports(user: User) -> QuerySet[LedgerExport]:
-    return LedgerExport.objects.filter(owner=user)
-
-
 def _owned_export(request: HttpRequest, pk: int) -> LedgerExport:
     """A job of the requesting user; anybody else's is a 404 (its existence is not confirmed)."""
-    return get_object_or_404(_owned_exports(request.user), pk=pk)
+    return get_object_or_404(exports_of(request.user), pk=pk)
 
 
 def _downloads_url(code: str, params: dict[str, Any] | None = None) -> str:
@@ -143,7 +122,7 @@ def _start(request: HttpRequest, ledger_cls: type[Ledger], params: LedgerParams)
     return redirect("portal:export", pk=export.pk)
 
 
-@login_required
+@portal_view(read="ledger.download", write="ledger.download")
 @require_http_methods(["GET", "POST"])
 def downloads(request: HttpRequest) -> HttpResponse:
     """Choose a ledger and its filters (choices cut to the scope), then download it.
@@ -164,12 +143,12 @@ def downloads(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 return _start(request, chosen, form.params())
         else:
-            form = ledger_filter_form(chosen, user, initial=initial_from_query(request.GET))
+            form = ledger_filter_form(chosen, user, initial=initial_from_query(chosen, request.GET))
     elif code or request.method == "POST":
         ledger_error = gettext("Choose one of the ledgers below.")
 
     # One query: the user's latest jobs (titles come from the registry, not the database).
-    jobs = list(_owned_exports(user).order_by("-created_at")[:RECENT_JOBS])
+    jobs = list(exports_of(user).order_by("-created_at")[:RECENT_JOBS])
     for job in jobs:
         job.title = ledger_title(job.ledger)
     context = {
@@ -188,7 +167,7 @@ def downloads(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/downloads.html", context)
 
 
-@login_required
+@portal_view(read="ledger.download")
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A job: status and progress while it runs, then the file, or the error and a retry."""
     export = _owned_export(request, pk)
@@ -211,7 +190,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/export_detail.html", context)
 
 
-@login_required
+@portal_view(read="ledger.download")
 def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     """JSON polled by the job page every second."""
     response = JsonResponse(export_state(_owned_export(request, pk)))
@@ -219,16 +198,16 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     return response
 
 
-@login_required
+@portal_view(read="ledger.download")
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The stored file, for its owner, once the job is done (404 before, and for others)."""
     export = get_object_or_404(
-        _owned_exports(request.user).filter(status=ExportStatus.DONE).exclude(file=""), pk=pk
+        exports_of(request.user).filter(status=ExportStatus.DONE).exclude(file=""), pk=pk
     )
-    return export_file_response(export)
+    return stored_file_response(export.file, content_type=XLSX)
 
 
-@login_required
+@portal_view(read="ledger.download", write="ledger.download")
 @require_POST
 def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
     export = _owned_export(request, pk)
@@ -248,17 +227,17 @@ def _percent(rate: Any) -> str:
     return "—" if rate is None else f"{float(rate) * 100:.1f}%"
 
 
-@login_required
+@portal_view(read="bulletin.view")
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     """The months with a bulletin, newest first, with the published city figures."""
-    bulletins = list(Bulletin.objects.order_by("-month"))  # one query, however many months
+    bulletins = list(all_bulletins())  # one query, however many months
     for bulletin in bulletins:
         bulletin.rate_display = _percent(bulletin.compliance_rate)
         bulletin.code = f"{bulletin.month:%Y-%m}"
     return render(request, "reports/bulletin_list.html", {"bulletins": bulletins})
 
 
-@login_required
+@portal_view(read="bulletin.view")
 def bulletin_detail(request: HttpRequest, month: str) -> HttpResponse:
     """One month's bulletin as built, cut to the user's scope.
 
@@ -269,8 +248,11 @@ def bulletin_detail(request: HttpRequest, month: str) -> HttpResponse:
     """
     user = request.user
     bulletin = bulletin_for_month(month)
-    is_secretary = user.role == Role.SECRETARY and not user.sees_whole_city
-    unit_rows = list(bulletin_unit_rows(user, bulletin)) if not is_secretary else []
+    # Who sees the ranking sees the lines that missed something; the others (secretaries)
+    # see every line of their own organization.
+    ranking = access.can(user, "bulletin.view_ranking")
+    is_secretary = not ranking
+    unit_rows = list(bulletin_unit_rows(user, bulletin))
     for row in unit_rows:
         row.rate_display = _percent(row.compliance_rate)
         row.rate_width = int(row.compliance_rate * 100)
@@ -286,13 +268,8 @@ def bulletin_detail(request: HttpRequest, month: str) -> HttpResponse:
     )
 
     scope = None
-    if not user.sees_whole_city:
-        figures = bulletin_rows(user, bulletin).aggregate(
-            organizations=Count("pk", filter=Q(owed__gt=0)),
-            compliant=Count("pk", filter=Q(owed__gt=0, missing=0)),
-            owed=Sum("owed"),
-            held=Sum("held"),
-        )
+    if not access.sees_whole_city(user):
+        figures = scope_figures(user, bulletin)
         scope = {
             **figures,
             "rate_display": _percent(

@@ -13,6 +13,10 @@ secretary_a runs branch_a, secretary_b runs branch_b, inspector_a inspects unit_
 Activity records (fixture `records`): one each for branch_a, group_a, branch_a2 and branch_b,
 the first and the last with an attachment.
 
+The cast and the records are built once for the module (`module_cast`, tests/conftest.py);
+every row runs in its own savepoint, rolled back after it, so what a row writes (a deleted
+record, a logout) never reaches the next.
+
 Writes: a secretary may write wherever they may read; inspectors read and never write (portal:
 403 where they may read, 404 elsewhere; API: 403 on every write, checked before the lookup).
 """
@@ -28,6 +32,8 @@ from django.utils import timezone
 
 from branches.models import ActivityType, Attachment
 from tests.conftest import add_record
+
+pytestmark = pytest.mark.usefixtures("module_cast")
 
 ROLES = ("staff", "secretary_a", "secretary_b", "inspector_a", "inspector_city", "anonymous")
 MISSING_PK = 987654
@@ -132,6 +138,12 @@ MATRIX: list[tuple[str, str, str | None, dict[str, int]]] = [
     ("get", "portal:login", None, statuses(302, 302, 302, 302, 302, 200)),
     ("get", "portal:logout", None, statuses(405, 405, 405, 405, 405, 405)),
     ("post", "portal:logout", None, statuses(302, 302, 302, 302, 302, 302)),
+    # --- a user's own password (an empty POST: the form again, with its errors)
+    ("get", "portal:password_change", None, statuses(200, 200, 200, 200, 200, 302)),
+    ("post", "portal:password_change", None, statuses(200, 200, 200, 200, 200, 302)),
+    # --- the language switch, for anybody (no language given: back where they were)
+    ("post", "set_language", None, statuses(302, 302, 302, 302, 302, 302)),
+    ("get", "set_language", None, statuses(302, 302, 302, 302, 302, 302)),
     # --- portal pages: staff go to the admin, a secretary to their own organization
     ("get", "portal:home", None, statuses(302, 302, 302, 200, 200, 302)),
     ("get", "portal:members", None, statuses(200, 200, 200, 200, 200, 302)),
@@ -230,29 +242,38 @@ TABLE = [
 ]
 
 
-@pytest.fixture
-def records(tree, activity_types, settings, tmp_path):
-    """One record per organization that holds meetings; attachments on branch_a's and branch_b's."""
-    settings.MEDIA_ROOT = tmp_path
+@pytest.fixture(scope="module")
+def module_records(module_cast, django_db_blocker):
+    """One record per organization that holds meetings; attachments on branch_a's and branch_b's.
+
+    Built once, in the module's transaction (files in its temporary MEDIA_ROOT).
+    """
+    tree, types = module_cast.tree, module_cast.activity_types
     day = timezone.localdate() - datetime.timedelta(days=1)
-    types = activity_types
-    found = {
-        "branch_a": add_record(tree.branch_a, types["theme_day"], day),
-        "group_a": add_record(tree.group_a, types["group_meeting"], day),
-        "branch_a2": add_record(tree.branch_a2, types["theme_day"], day),
-        "branch_b": add_record(tree.branch_b, types["theme_day"], day),
-    }
-    attachments = {
-        key: Attachment.objects.create(
-            record=found[key],
-            file=ContentFile(b"%PDF-1.7\n", name="minutes.pdf"),
-            original_name="minutes.pdf",
-            content_type="application/pdf",
-            size=9,
-        )
-        for key in ("branch_a", "branch_b")
-    }
+    with django_db_blocker.unblock():
+        found = {
+            "branch_a": add_record(tree.branch_a, types["theme_day"], day),
+            "group_a": add_record(tree.group_a, types["group_meeting"], day),
+            "branch_a2": add_record(tree.branch_a2, types["theme_day"], day),
+            "branch_b": add_record(tree.branch_b, types["theme_day"], day),
+        }
+        attachments = {
+            key: Attachment.objects.create(
+                record=found[key],
+                file=ContentFile(b"%PDF-1.7\n", name="minutes.pdf"),
+                original_name="minutes.pdf",
+                content_type="application/pdf",
+                size=9,
+            )
+            for key in ("branch_a", "branch_b")
+        }
     return found, attachments
+
+
+@pytest.fixture
+def records(fresh, module_records):
+    """This row's copies of the module's records and attachments."""
+    return fresh(module_records)
 
 
 def _url(tree, records, name: str, target: str | None) -> str:
@@ -299,7 +320,7 @@ def test_permission(tree, records, client_for, method, name, target, role, expec
     url = _url(tree, records, name, target)
     response = getattr(client, method)(url, content_type="application/json")
     assert response.status_code == expected, (method, url, role)
-    if role == "anonymous" and expected == 302 and name not in ("portal:logout",):
+    if role == "anonymous" and expected == 302 and name not in ("portal:logout", "set_language"):
         assert response["Location"].startswith(reverse("portal:login") + "?next=")
 
 

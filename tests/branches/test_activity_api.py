@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +21,9 @@ from branches.models import (
     Term,
 )
 from branches.services import ActivityInput, file_activity_record
-from tests.conftest import add_record, make_member
+from tests.conftest import Client, add_record, make_member
 
-ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ENGLISH = {"language": "en"}  # chosen with the language switch
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 LIST = "activity-record-list"
 

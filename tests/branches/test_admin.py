@@ -132,16 +132,65 @@ def test_member_changelist_query_count_does_not_grow(admin_client_staff, tree):
     assert len(large) == len(small)
 
 
-def test_scoped_admin_mixin_limits_a_non_staff_role(rf, tree, secretary_a):
+def test_the_admin_lists_every_row_for_staff_its_door_is_the_site(rf, tree, staff, secretary_a):
+    """No scoping inside the admin: only committee staff get in (PortalAdminSite), and they
+    work on the whole city."""
     from django.contrib import admin as django_admin
 
-    from branches.admin import MemberAdmin, OrganizationAdmin
-    from branches.models import Member
+    from branches.admin import ActivityRecordAdmin, MemberAdmin, OrganizationAdmin, TermAdmin
+    from branches.models import ActivityRecord, Member
 
     request = rf.get("/")
+    request.user = staff
+    site = django_admin.site
+    assert MemberAdmin(Member, site).get_queryset(request).count() == Member.objects.count()
+    orgs = OrganizationAdmin(Organization, site).get_queryset(request)
+    assert orgs.count() == Organization.objects.count()
+    assert TermAdmin(Term, site).get_queryset(request).count() == 0
+    assert ActivityRecordAdmin(ActivityRecord, site).get_queryset(request).count() == 0
+
+    secretary_a.is_staff = True
     request.user = secretary_a
     assert secretary_a.role == Role.SECRETARY
-    members = MemberAdmin(Member, django_admin.site).get_queryset(request)
-    assert {m.member_no for m in members} == {"A0001", "A0002", "A0003"}
-    orgs = OrganizationAdmin(Organization, django_admin.site).get_queryset(request)
-    assert {o.code for o in orgs} == {"A-1", "A-1-1"}
+    assert not site.has_permission(request)
+
+
+def test_unit_filters_count_a_joint_committee_under_each_of_its_units(
+    admin_client_staff, tree, activity_types
+):
+    from tests.conftest import add_record
+
+    joint = Organization.objects.create(
+        code="J", name="联合机关党委", kind=OrganizationKind.COMMITTEE, unit=tree.unit_a
+    )
+    joint.joint_units.add(tree.unit_b)
+    joint_branch = Organization.objects.create(
+        code="J-1",
+        name="联合第一党支部",
+        kind=OrganizationKind.BRANCH,
+        unit=tree.unit_a,
+        parent=joint,
+    )
+    add_record(joint_branch, activity_types["theme_day"], datetime.date(2026, 1, 10))
+    add_record(tree.branch_b, activity_types["theme_day"], datetime.date(2026, 1, 10))
+
+    def codes(name, query, attribute):
+        cl = admin_client_staff.get(reverse(name) + query).context["cl"]
+        return {attribute(row) for row in cl.queryset}
+
+    organizations = "admin:branches_organization_changelist"
+    assert codes(organizations, f"?unit={tree.unit_b.pk}", lambda o: o.code) == {
+        "B",
+        "B-G",
+        "B-1",
+        "J",
+    }
+    records = "admin:branches_activityrecord_changelist"
+    assert codes(records, f"?unit={tree.unit_a.pk}", lambda r: r.organization.code) == {"J-1"}
+    assert codes(records, f"?organization={joint.pk}", lambda r: r.organization.code) == {"J-1"}
+    assert codes(
+        records, f"?organization={tree.committee_b.pk}", lambda r: r.organization.code
+    ) == {"B-1"}
+    # Junk typed into the address bar is no server error.
+    assert admin_client_staff.get(reverse(records) + "?organization=x").status_code == 200
+    assert codes("admin:branches_member_changelist", "?unit=x", lambda m: m.pk) == set()

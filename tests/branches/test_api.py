@@ -70,7 +70,7 @@ def test_joint_committee_lists_its_other_units(tree, client_for):
     assert data["joint_units"] == [tree.unit_b.pk]
 
 
-def test_member_has_names_age_and_youth_but_no_private_data(tree, client_for):
+def test_member_has_names_age_and_youth_and_private_data_by_capability(tree, client_for):
     young = make_member(
         tree.branch_a,
         "A0009",
@@ -87,8 +87,12 @@ def test_member_has_names_age_and_youth_but_no_private_data(tree, client_for):
     assert data["unit"] == tree.unit_a.pk
     assert data["age"] == young.age()
     assert data["is_youth"] is True
-    assert "phone" not in data
-    assert "birth_date" not in data
+    # "member.view_private": the branch's secretary sees phone and birth date...
+    assert data["phone"] == "13800000000"
+    assert data["birth_date"] == young.birth_date.isoformat()
+    # ...an inspector does not, as in the roster ledger.
+    data = _get(client_for("inspector_a"), "member-detail", args=[young.pk])
+    assert "phone" not in data and "birth_date" not in data
     assert "13800000000" not in str(data)
 
 

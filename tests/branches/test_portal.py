@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from branches.models import Organization, OrganizationKind, Term
-from tests.conftest import PASSWORD, make_member
+from tests.conftest import PASSWORD, Client, make_member
 
-ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ENGLISH = {"language": "en"}  # chosen with the language switch
 
 
 def _years_ago(years: int) -> datetime.date:
@@ -126,10 +125,19 @@ def test_home_for_the_whole_city_shows_each_units_roots_only(tree, client_for):
     assert tops == {"市统计局": ["A"], "市水务局": ["B"]}
 
 
-def test_home_lists_a_joint_committee_under_every_unit_it_spans(tree, client_for):
+def test_home_lists_a_joint_committee_under_the_inspectors_own_units_only(tree, client_for):
+    """A joint committee spanning unit_a is inspector_a's, listed under unit_a; the other unit
+    it spans (unit_b) and that unit's branches are not in inspector_a's scope, and the
+    committee's counts are of what inspector_a may see (architecture.md)."""
     tree.committee_b.joint_units.add(tree.unit_a)
     response = client_for("inspector_a").get(reverse("portal:home"))
     tops = {u.name: [o.code for o in u.top_organizations] for u in response.context["units"]}
+    assert tops == {"市统计局": ["A", "B"]}
+    joint = response.context["units"][0].top_organizations[1]
+    assert (joint.member_count, joint.child_count) == (0, 0)
+    # The staff see the same committee whole.
+    staff_home = client_for("inspector_city").get(reverse("portal:home"))
+    tops = {u.name: [o.code for o in u.top_organizations] for u in staff_home.context["units"]}
     assert tops == {"市统计局": ["A", "B"], "市水务局": ["B"]}
 
 

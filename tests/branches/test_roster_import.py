@@ -8,7 +8,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.contrib import admin as django_admin
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +19,7 @@ from import_export.formats import base_formats
 
 from branches.models import Education, Member, MemberStatus, Organization, PartyDuty, Sex
 from branches.resources import MemberResource, roster_headers
+from branches.roster_jobs import RosterImportStatus
 from branches.services import RowError, export_roster, import_roster
 
 # Resource field names in file order; `branch_name` is export-only.
@@ -154,18 +154,19 @@ def test_clean_file_saves_every_row(tree, staff):
     assert Member.history.filter(member_no="T0003").get().history_user == staff
 
 
-def test_export_reimports_unchanged(tree):
+def test_export_reimports_unchanged(tree, staff):
     assert import_roster(build_xlsx([good_row(i) for i in range(12)])).ok
     before, history_before = snapshot(), Member.history.count()
 
-    content = export_roster(Member.objects.all())
+    content = export_roster(staff, Member.objects.all())
 
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    # The ledgers' layout: title, filters, build time, then the header (row 4).
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert list(rows[0]) == roster_headers()
     by_no = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     zhang = by_no["A0001"]
-    assert zhang[header("birth_date")] == "1985-06-01"
+    assert zhang[header("birth_date")] == datetime.datetime(1985, 6, 1)  # a real date
     assert (zhang[header("branch")], zhang[header("group")]) == ("A-1", "A-1-1")
     assert zhang[header("branch_name")] == "统计局第一党支部"
     assert zhang[header("is_hardship")] == "否"  # Django's "No", in Chinese
@@ -289,21 +290,14 @@ def test_resource_alone_rolls_back_a_real_import_with_bad_rows(tree):
     assert Member.objects.count() == 6
 
 
-# --- the admin
+# --- the admin (a file of at most ROSTER_IMPORT_SYNC_ROWS rows is checked while it waits)
 
 
-def _xlsx_format_index() -> str:
-    model_admin = django_admin.site._registry[Member]
-    formats = model_admin.get_import_formats()
-    return str(next(i for i, f in enumerate(formats) if f is base_formats.XLSX))
-
-
-def _post_import(client: Client, content: bytes):
-    upload = SimpleUploadedFile("roster.xlsx", content, content_type=XLSX_TYPE)
-    return client.post(
-        reverse("admin:branches_member_import"),
-        {"import_file": upload, "format": _xlsx_format_index(), "resource": "0"},
-    )
+def _post_import(client: Client, content: bytes, name: str = "roster.xlsx"):
+    """Upload a file; follow to the import's page."""
+    upload = SimpleUploadedFile(name, content, content_type=XLSX_TYPE)
+    url = reverse("admin:branches_member_import")
+    return client.post(url, {"import_file": upload}, follow=True)
 
 
 @pytest.fixture
@@ -313,17 +307,24 @@ def staff_client(staff) -> Client:
     return client
 
 
+def _confirm(client: Client, job, action: str = "confirm"):
+    return client.post(
+        reverse("admin:branches_member_process_import"), {"job": job.pk, "action": action}
+    )
+
+
 def test_admin_shows_every_bad_row_and_saves_nothing(tree, staff_client):
     content, at = file_with_three_bad_rows()
 
     response = _post_import(staff_client, content)
 
     assert response.status_code == 200
-    result = response.context["result"]
-    assert [r.number for r in result.invalid_rows] == sorted(at.values())
-    assert "confirm_form" not in response.context
+    job = response.context["job"]
+    assert job.status == RosterImportStatus.INVALID
+    assert [p.row for p in response.context["row_problems"]] == sorted(at.values())
     page = response.content.decode()
-    assert "某些行验数据证失败" in page  # import-export's "Some rows failed to validate"
+    assert "未导入任何数据" in page  # "Nothing was imported."
+    assert reverse("admin:branches_member_process_import") not in page  # nothing to confirm
     assert "X-99" in page and "1985-13-45" in page
     assert Member.objects.count() == 6
 
@@ -331,29 +332,30 @@ def test_admin_shows_every_bad_row_and_saves_nothing(tree, staff_client):
 def test_admin_preview_then_confirm_saves_every_row(tree, staff_client):
     response = _post_import(staff_client, build_xlsx([good_row(i) for i in range(50)]))
 
-    assert response.status_code == 200
-    confirm = response.context["confirm_form"]
-    assert Member.objects.count() == 6  # the preview is a dry run
-    response = staff_client.post(
-        reverse("admin:branches_member_process_import"), dict(confirm.initial)
-    )
+    job = response.context["job"]
+    assert job.status == RosterImportStatus.CHECKED
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (50, 0, 0)
+    assert Member.objects.count() == 6  # the check saves nothing
+    response = _confirm(staff_client, job)
 
     assert response.status_code == 302
+    assert response["Location"] == reverse("admin:branches_member_changelist")
     assert Member.objects.filter(member_no__startswith="T").count() == 50
     assert LogEntry.objects.filter(action_flag=ADDITION).count() == 50
 
 
 def test_admin_confirm_saves_nothing_when_data_changed_since_preview(tree, staff_client):
     response = _post_import(staff_client, build_xlsx([good_row(i) for i in range(50)]))
-    confirm = response.context["confirm_form"]
+    job = response.context["job"]
     # Between preview and confirm, someone renames branch A-2: a third of the rows go bad.
     Organization.objects.filter(code="A-2").update(code="A-2-OLD")
 
-    response = staff_client.post(
-        reverse("admin:branches_member_process_import"), dict(confirm.initial)
-    )
+    response = _confirm(staff_client, job)
 
     assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == RosterImportStatus.INVALID
+    assert {p.column for p in job.problems()} == {header("branch")}
     assert not Member.objects.filter(member_no__startswith="T").exists()
     assert not LogEntry.objects.exists()  # no log of members that were never saved
 

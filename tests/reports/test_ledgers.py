@@ -20,7 +20,7 @@ from branches.models import (
     Term,
 )
 from branches.periods import Period
-from reports.ledgers import REGISTRY, LedgerParams, write_xlsx
+from reports.ledgers import REGISTRY, write_xlsx
 from tests.conftest import add_record, make_member
 
 D = datetime.date
@@ -84,7 +84,7 @@ def build(code, user, **params):
     """(ledger, worksheet, data rows as values) of one ledger written by the shared writer."""
     if code == "compliance":
         params.setdefault("period", Q1)
-    ledger = REGISTRY[code](user, LedgerParams(**params))
+    ledger = REGISTRY[code](user, params)
     out = io.BytesIO()
     written = write_xlsx(ledger, out)
     out.seek(0)
@@ -215,7 +215,7 @@ def test_period_filter_of_activities_includes_31_march_in_q1_not_in_q2(ledger_da
     assert rows == []
     march = build("activities", staff, period=Period.month(2026, 3))
     assert column(march[0], march[2], "Topic") == ["A1 主题党日"]
-    assert march[0].params.period.label in march[1]["A2"].value
+    assert march[0].params["period"].label in march[1]["A2"].value
 
 
 def test_organization_filter_takes_the_subtree(ledger_data, staff, tree):
@@ -402,7 +402,7 @@ def _more_overdue(tree, n):
 def test_queries_do_not_grow_with_rows(
     code, queries, grow, ledger_data, users, tree, django_assert_num_queries
 ):
-    params = LedgerParams(period=Q1 if code == "compliance" else None)
+    params = {"period": Q1} if code == "compliance" else {}
 
     def write(role):
         return write_xlsx(REGISTRY[code](users[role], params), io.BytesIO())
@@ -456,3 +456,107 @@ def test_activity_ledger_queries_grow_only_per_chunk(
     sheet = openpyxl.load_workbook(out).active
     absent = [row[12] for row in sheet.iter_rows(min_row=5, values_only=True)]
     assert all(absent) and len(absent) == n  # every chunk got its names
+
+
+# -- columns a user may not see ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "private"),
+    [("staff", True), ("secretary_a", True), ("inspector_a", False), ("inspector_city", False)],
+)
+def test_phone_and_birth_date_only_for_those_who_may_see_them(role, private, ledger_data, users):
+    """Inspectors get the age but no phone or birth date ("member.view_private")."""
+    make_member(ledger_data["branch_a"].organization, "A0009", "赵敏", phone="13800000000")
+    ledger, ws, rows = build("roster", users[role])
+    names = headers(ledger)
+    assert ("Phone" in names, "Birth date" in names) == (private, private)
+    assert [c.value for c in ws[4]] == [str(c.header) for c in ledger.columns]
+    assert len(ledger.columns) == len(type(ledger).columns) - (0 if private else 2)
+    row = row_where(ledger, rows, "Member number", "A0009")
+    assert isinstance(row["Age"], int)
+    if private:
+        assert row["Phone"] == "13800000000"
+        assert row["Birth date"] == datetime.datetime(1985, 6, 1)
+    else:
+        # Not even read from the database.
+        assert "phone" not in ledger.fields()
+        assert "13800000000" not in {v for r in rows for v in r}
+
+
+# -- one home per rule -------------------------------------------------------------------------
+
+
+def test_a_name_is_printed_family_name_first_everywhere(ledger_data, secretary_a, staff, tree):
+    """The activity ledger's "Filed by" and every sheet's "built by" line print 苏刚波, as the
+    rest of the portal does; an account without a name shows its username."""
+    secretary_a.first_name, secretary_a.last_name = "刚波", "苏"
+    secretary_a.save(update_fields=["first_name", "last_name"])
+    theme = ledger_data["branch_a"].activity_type
+    add_record(tree.branch_a, theme, D(2026, 3, 20), "苏书记填报", filed_by=secretary_a)
+    add_record(tree.branch_a, theme, D(2026, 3, 21), "无名账号填报", filed_by=staff)
+    for code in CODES:
+        ledger, ws, rows = build(code, secretary_a)
+        assert "苏刚波" in ws["A3"].value and "刚波 苏" not in ws["A3"].value, code
+        assert "刚波 苏" not in {v for r in rows for v in r if isinstance(v, str)}, code
+    ledger, ws, rows = build("activities", staff)
+    assert row_where(ledger, rows, "Topic", "苏书记填报")["Filed by"] == "苏刚波"
+    assert row_where(ledger, rows, "Topic", "无名账号填报")["Filed by"] == "staff"
+    assert row_where(ledger, rows, "Topic", "A1 主题党日")["Filed by"] == "苏刚波"
+    assert "staff" in ws["A3"].value
+
+
+def test_the_unit_filter_takes_the_joint_committees_spanning_the_unit(
+    ledger_data, users, tree, activity_types
+):
+    """A joint committee whose joint units include unit A is among unit A's organizations
+    (`Organization.objects.of_unit`), in every ledger that lists organizations."""
+    tree.committee_b.joint_units.add(tree.unit_a)
+    add_record(tree.committee_b, activity_types["theme_day"], D(2026, 2, 2), "B 联合党委")
+    for role in ("staff", "inspector_a"):
+        user = users[role]
+        _ledger, _ws, rows = build("overdue_elections", user, unit=tree.unit_a)
+        assert "市水务局机关党委" in {row[1] for row in rows}, role
+        ledger, _ws, rows = build("compliance", user, unit=tree.unit_a)
+        assert set(column(ledger, rows, "Organization")) == UNIT_A_JUDGED | {"市水务局机关党委"}
+        ledger, _ws, rows = build("activities", user, unit=tree.unit_a)
+        assert "B 联合党委" in column(ledger, rows, "Topic"), role
+        assert "B1 主题党日" not in column(ledger, rows, "Topic")  # its children are not
+    ledger, _ws, rows = build("compliance", users["staff"], unit=tree.unit_b)
+    assert "市水务局机关党委" in column(ledger, rows, "Organization")  # still its own unit's
+
+
+def test_the_bulletin_unit_filter_takes_joint_committees_and_keeps_history(
+    ledger_data, users, tree
+):
+    from reports.models import Bulletin, BulletinRow
+
+    tree.committee_b.joint_units.add(tree.unit_a)
+    bulletin = Bulletin.objects.create(month=D(2026, 10, 1), built_at=timezone.now())
+
+    def line(organization, unit, name):
+        return BulletinRow(
+            bulletin=bulletin,
+            organization=organization,
+            unit=unit,
+            organization_name=name,
+            organization_code=name,
+            organization_kind="branch",
+            unit_name=unit.name,
+            owed=1,
+            held=0,
+            missing=1,
+        )
+
+    BulletinRow.objects.bulk_create(
+        [
+            line(tree.branch_a, tree.unit_a, "A-1"),
+            line(tree.committee_b, tree.unit_b, "B"),
+            line(tree.branch_b, tree.unit_b, "B-1"),
+            line(None, tree.unit_a, "A-deleted"),  # an organization deleted since
+        ]
+    )
+    october = Period.month(2026, 10)
+    for role, expected in (("staff", {"A-1", "B", "A-deleted"}), ("inspector_a", {"A-1", "B"})):
+        ledger, _ws, rows = build("bulletin", users[role], unit=tree.unit_a, period=october)
+        assert set(column(ledger, rows, "Organization code")) == expected, role

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
+import yaml
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,16 +21,17 @@ from reports.ledgers import REGISTRY
 from reports.models import LedgerExport
 from reports.services import build_bulletin
 from tests.conftest import add_record
-from tests.reports.test_downloads import MembersLedger
+from tests.reports.test_downloads import MembersBySexLedger, MembersLedger
 
 D = datetime.date
-ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ENGLISH = {"language": "en"}  # chosen with the language switch
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(autouse=True)
 def members_ledger(monkeypatch):
     monkeypatch.setitem(REGISTRY, MembersLedger.code, MembersLedger)
+    monkeypatch.setitem(REGISTRY, MembersBySexLedger.code, MembersBySexLedger)
 
 
 @pytest.fixture(autouse=True)
@@ -58,12 +61,34 @@ def test_ledgers_are_listed_with_their_filters(client_for):
         "title": "Monthly organizational life bulletin",
         "description": "Which organizations did not hold what they owed in a month, as published.",
         "filters": ["unit", "organization", "period"],
+        "filter_fields": by_code["bulletin"]["filter_fields"],
         "period_required": True,
         "period_kinds": ["month"],
         "columns": by_code["bulletin"]["columns"],
     }
     assert by_code["bulletin"]["columns"][0] == {"header": "Unit", "type": "text"}
     assert by_code["test_members"]["filters"] == ["unit", "organization"]
+    # Each filter as the ledger declares it: what to send, and whether it is needed.
+    unit, organization, period = by_code["bulletin"]["filter_fields"]
+    assert (unit["name"], unit["label"], unit["required"]) == ("unit", "Unit", False)
+    assert unit["schema"]["type"] == organization["schema"]["type"] == "integer"
+    assert (period["name"], period["required"], period["kinds"]) == ("period", True, ["month"])
+    assert period["schema"]["type"] == "string"
+    assert re.fullmatch(period["schema"]["pattern"], "2026-10")
+    assert not re.fullmatch(period["schema"]["pattern"], "2026-Q1")
+    assert by_code["test_members"]["period_required"] is False
+    assert by_code["test_members"]["period_kinds"] == []
+
+
+@pytest.mark.parametrize(
+    ("role", "private"),
+    [("staff", True), ("secretary_a", True), ("inspector_a", False), ("inspector_city", False)],
+)
+def test_the_columns_listed_are_those_of_the_requesting_user(client_for, role, private):
+    roster = client_for(role).get(reverse("ledger-detail", args=["roster"]), **ENGLISH).json()
+    headers = [column["header"] for column in roster["columns"]]
+    assert "Age" in headers and "Member number" in headers
+    assert ("Phone" in headers, "Birth date" in headers) == (private, private)
 
 
 def test_one_ledger_and_an_unknown_one(client_for):
@@ -90,7 +115,8 @@ def test_post_starts_a_job_even_for_a_small_ledger_and_the_owner_downloads_it(
         3,
         None,
     )
-    assert job["params"] == {"unit": None, "organization": None, "period": None}
+    # Every filter of the ledger (test_members takes no period), null when not chosen.
+    assert job["params"] == {"unit": None, "organization": None}
     assert len(callbacks) == 1  # the task waits for the commit
 
     callbacks[0]()  # the commit: the (eager) task builds the file
@@ -139,6 +165,18 @@ def test_post_with_filters_in_scope_stores_them(tree, client_for):
             {"period": ["This ledger does not take that kind of period."]},
         ),
         ({}, {"ledger": ["This field is required."]}),
+        (
+            {"ledger": "test_members", "sex": "female"},
+            {"sex": ["This ledger has no such filter."]},
+        ),
+        (
+            {"ledger": "test_members_by_sex", "organization": "branch_b"},
+            {"organization": ["This ledger has no such filter."]},
+        ),
+        (
+            {"ledger": "test_members_by_sex", "sex": "other"},
+            {"sex": ["Select a valid choice. other is not one of the available choices."]},
+        ),
     ],
 )
 def test_bad_filters_are_400s_keyed_by_field_and_start_nothing(tree, client_for, data, errors):
@@ -150,12 +188,38 @@ def test_bad_filters_are_400s_keyed_by_field_and_start_nothing(tree, client_for,
     assert not LedgerExport.objects.exists()
 
 
+def test_a_ledger_with_a_filter_of_its_own_takes_it_by_its_name(client_for):
+    client = client_for("inspector_a")
+    listed = client.get(reverse("ledger-detail", args=["test_members_by_sex"])).json()
+    assert listed["filters"] == ["unit", "sex"]
+    assert listed["filter_fields"][1] == {
+        "name": "sex",
+        "label": "Sex",
+        "required": False,
+        "schema": {"type": "string", "nullable": True, "description": "male or female"},
+    }
+    response = create(client, ledger="test_members_by_sex", sex="female", unit=None)
+    assert response.status_code == 201, response.json()
+    assert response.json()["params"] == {"unit": None, "sex": "female"}
+
+
+def test_a_key_no_ledger_takes_is_ignored_as_unknown_fields_are(client_for):
+    """E.g. the CSRF token of a form post: only names of filters are filters."""
+    response = client_for("secretary_a").post(
+        reverse("ledger-export-list"),
+        {"ledger": "test_members", "csrfmiddlewaretoken": "x", "colour": "red"},
+        **ENGLISH,
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["params"] == {"unit": None, "organization": None}
+
+
 def test_errors_follow_the_users_language(tree, client_for):
     response = client_for("secretary_a").post(
         reverse("ledger-export-list"),
         {"ledger": "test_members", "organization": tree.branch_b.pk},
         content_type="application/json",
-        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        language="zh-hans",
     )
     assert "选择一个有效的选项" in response.json()["organization"][0]
 
@@ -216,7 +280,7 @@ def test_a_failed_job_says_why_and_retry_builds_it(
     assert (polled["status"], polled["error"], polled["rows_written"]) == ("done", "", 4)
     again = client.post(reverse("ledger-export-retry", args=[job["id"]]), **ENGLISH)
     assert again.status_code == 400
-    assert again.json() == {"non_field_errors": ["Only a failed export can be retried."]}
+    assert again.json() == {"non_field_errors": ["Only a failed or stopped export can be retried."]}
 
 
 def test_jobs_cannot_be_changed_or_deleted(client_for, staff):
@@ -363,3 +427,9 @@ def test_the_schema_is_valid_without_warnings(db, tmp_path):
         "/api/bulletins/{month}/:",
     ):
         assert path in schema
+    # The POST body of an export: the ledger and every filter name some ledger takes.
+    body = yaml.safe_load(schema)["components"]["schemas"]["LedgerExportCreate"]
+    assert set(body["properties"]) == {"ledger", "unit", "organization", "period", "sex"}
+    assert body["required"] == ["ledger"]
+    assert body["properties"]["unit"]["type"] == "integer"
+    assert "bulletin" in body["properties"]["period"]["description"]

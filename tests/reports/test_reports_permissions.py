@@ -7,6 +7,10 @@ sent to the login page (portal) or refused with 403 (API, session authentication
 
 The jobs: `job_done` belongs to secretary_a and has its file; `job_failed` to inspector_a;
 `job_running` to staff (not done: no file for anybody, its owner included).
+
+The cast and the jobs are built once for the module (`module_cast`, tests/conftest.py); every
+row runs in its own savepoint, rolled back after it, so what a row writes (a retried job, a new
+export) never reaches the next.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from branches.periods import Period
 from reports.models import LedgerExport
 from reports.services import build_bulletin
 from tests.conftest import add_record
+
+pytestmark = pytest.mark.usefixtures("module_cast")
 
 ROLES = ("staff", "secretary_a", "secretary_b", "inspector_a", "inspector_city", "anonymous")
 D = datetime.date
@@ -103,25 +109,35 @@ TABLE = [
 ]
 
 
-@pytest.fixture
-def objects(tree, activity_types, users, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    add_record(tree.branch_a, activity_types["theme_day"], D(2026, 10, 10))
-    build_bulletin(Period.month(2026, 10), today=D(2026, 11, 27))
-    done = LedgerExport.objects.create(
-        owner=users["secretary_a"],
-        ledger="bulletin",
-        params={"period": "2026-10"},
-        status="done",
-        rows_total=1,
-        rows_written=1,
-    )
-    done.file.save("bulletin-2026-10.xlsx", ContentFile(b"PK fake xlsx"))
-    failed = LedgerExport.objects.create(
-        owner=users["inspector_a"], ledger="bulletin", status="failed", error="disk full"
-    )
-    running = LedgerExport.objects.create(owner=users["staff"], ledger="bulletin", status="running")
+@pytest.fixture(scope="module")
+def module_objects(module_cast, django_db_blocker):
+    """October's record and bulletin, and the three jobs: built once, in the module's transaction
+    (the file of `job_done` in its temporary MEDIA_ROOT)."""
+    tree, users = module_cast.tree, module_cast.users
+    with django_db_blocker.unblock():
+        add_record(tree.branch_a, module_cast.activity_types["theme_day"], D(2026, 10, 10))
+        build_bulletin(Period.month(2026, 10), today=D(2026, 11, 27))
+        done = LedgerExport.objects.create(
+            owner=users["secretary_a"],
+            ledger="bulletin",
+            params={"period": "2026-10"},
+            status="done",
+            rows_total=1,
+            rows_written=1,
+        )
+        done.file.save("bulletin-2026-10.xlsx", ContentFile(b"PK fake xlsx"))
+        failed = LedgerExport.objects.create(
+            owner=users["inspector_a"], ledger="bulletin", status="failed", error="disk full"
+        )
+        running = LedgerExport.objects.create(
+            owner=users["staff"], ledger="bulletin", status="running"
+        )
     return {"job_done": done.pk, "job_failed": failed.pk, "job_running": running.pk}
+
+
+@pytest.fixture
+def objects(module_objects, db):
+    return dict(module_objects)
 
 
 def _url(objects, name, target) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from branches.models import Sex
 from reports.ledgers import (
     BOOL,
     DATE,
@@ -16,30 +17,36 @@ from reports.ledgers import (
     MONEY,
     PERCENT,
     Column,
+    Computed,
+    Label,
     Ledger,
     LedgerFilterForm,
-    LedgerParams,
+    OrganizationFilter,
+    PeriodFilter,
+    UnitFilter,
     write_xlsx,
 )
+
+NAMES = ("name", "day", "amount", "count", "share", "moment", "flag")
 
 
 class SampleLedger(Ledger):
     code = "sample"
     title = "样例台账"
-    filters = ("unit", "organization", "period")
+    filters = [UnitFilter(), OrganizationFilter(), PeriodFilter()]
     columns = [
-        Column("名称", 20),
-        Column("日期", 12, DATE),
-        Column("金额", 12, MONEY),
-        Column("数量", 8, INT),
-        Column("比例", 8, PERCENT),
-        Column("时间", 16, DATETIME),
-        Column("是否", 6, BOOL),
+        Column("名称", "name", 20),
+        Column("日期", "day", 12, DATE),
+        Column("金额", "amount", 12, MONEY),
+        Column("数量", "count", 8, INT),
+        Column("比例", "share", 8, PERCENT),
+        Column("时间", "moment", 16, DATETIME),
+        Column("是否", "flag", 6, BOOL),
     ]
     sample_rows: list = []
 
     def rows(self):
-        return iter(self.sample_rows)
+        return (dict(zip(NAMES, row, strict=True)) for row in self.sample_rows)
 
 
 def build(user, rows, params=None):
@@ -65,7 +72,7 @@ def test_user_text_that_looks_like_a_formula_is_written_as_text(staff, text):
 def test_layout_types_and_formats(staff, tree):
     moment = datetime.datetime(2026, 6, 5, 12, 30, tzinfo=datetime.UTC)
     rows = [("支部", datetime.date(2026, 6, 1), Decimal("400000.50"), 206, 0.875, moment, True)]
-    params = LedgerParams(unit=tree.unit_a)
+    params = {"unit": tree.unit_a}
     written, ws = build(staff, rows, params)
     assert written == 1
     assert ws["A1"].value == "样例台账" and ws["A1"].font.bold
@@ -99,8 +106,55 @@ def test_filter_form_offers_only_what_the_user_may_see(secretary_a, tree):
     assert set(form.fields["organization"].queryset) == {tree.branch_a, tree.group_a}
     assert set(form.fields["unit"].queryset) == {tree.unit_a}
     assert form.is_valid()
-    assert form.params().period.code == "2026-Q1"
+    assert form.params()["period"].code == "2026-Q1"
     outsider = LedgerFilterForm(SampleLedger, secretary_a, data={"organization": tree.branch_b.pk})
     assert not outsider.is_valid()
     bad = LedgerFilterForm(SampleLedger, secretary_a, data={"period": "2026-13"})
     assert not bad.is_valid() and "period" in bad.errors
+
+
+class ReadsLedger(Ledger):
+    """Each way a column reads its value; rows() adds a key of its own."""
+
+    code = "reads"
+    title = "读法"
+    extra_fields = ("pk",)
+    columns = [
+        Column("编号", "member_no"),
+        Column("性别", Label("sex", Sex), 6),
+        Column("双倍", Computed(lambda row: row["count"] * 2, "count"), 8, INT),
+        Column("附加", lambda row: row["added"]),
+        Column("电话", "phone", capability="member.view_private"),
+    ]
+    sample_rows: list = []
+
+    def rows(self):
+        for row in self.sample_rows:
+            yield {**row, "added": f"#{row['pk']}"}
+
+
+def test_a_column_says_how_its_value_is_read_and_the_query_selects_just_that(staff, inspector_a):
+    assert ReadsLedger(staff).fields() == ["pk", "member_no", "sex", "count", "phone"]
+    assert ReadsLedger(inspector_a).fields() == ["pk", "member_no", "sex", "count"]
+    ledger = ReadsLedger(staff)
+    ledger.sample_rows = [
+        {"pk": 7, "member_no": "A1", "sex": "female", "count": 3, "phone": "=1"},
+        {"pk": 8, "member_no": "A2", "sex": "", "count": 0, "phone": ""},
+    ]
+    out = io.BytesIO()
+    assert write_xlsx(ledger, out) == 2
+    out.seek(0)
+    ws = openpyxl.load_workbook(out).active
+    rows = [list(r) for r in ws.iter_rows(min_row=5, values_only=True)]
+    assert rows == [["A1", "女", 6, "#7", "=1"], ["A2", None, 0, "#8", None]]
+    assert ws["E5"].data_type == "s"  # still no formula
+
+
+def test_a_bad_column_or_filter_name_is_refused(staff):
+    with pytest.raises(ValueError):
+        Column("x", "x", 8, "colour")
+    with pytest.raises(TypeError):
+        Column("x", 42)
+    with pytest.raises(ValueError):
+        SampleLedger(staff, {"scheme": 1})
+    assert dict(SampleLedger(staff).params) == {"unit": None, "organization": None, "period": None}

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if period.kind != "month":
             raise CommandError(_("A bulletin covers one month: use YYYY-MM."))
-        bulletin = build_bulletin(period)
+        try:
+            bulletin = build_bulletin(period)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(
             _(
                 "Bulletin %(month)s: %(orgs)d organizations, %(ok)d compliant, %(overdue)d overdue "

@@ -1,0 +1,24 @@
+"""Thin, idempotent Celery tasks over branches.roster_jobs; they take ids, never objects."""
+
+from celery import shared_task
+from django.db import close_old_connections
+
+from . import roster_jobs
+
+
+@shared_task(bind=True, name="branches.run_roster_import")
+def run_roster_import(self, job_id: int) -> str:
+    """Check or save a roster import, whichever its status says is due (nothing if done)."""
+    try:
+        return roster_jobs.run_roster_import(job_id).status
+    finally:
+        # Long work: do not hand a stale connection to the next task. Not when run eagerly
+        # (dev without Redis, tests): the caller's connection is in use, maybe in a transaction.
+        if not self.request.is_eager:
+            close_old_connections()
+
+
+@shared_task(name="branches.remove_stale_roster_imports")
+def remove_stale_roster_imports() -> int:
+    """Remove uploads of roster imports nobody confirmed (schedule it daily with beat)."""
+    return roster_jobs.remove_stale_roster_imports()
