@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,12 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from accounts import access
-from config.api_base import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from config.api_base import (
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    ScopedViewSetMixin,
+    fits_an_id,
+)
 from config.files import attachment_response
 
 from .compliance import OrganizationCompliance, compute_compliance
@@ -639,8 +645,10 @@ class ActivityRecordViewSet(ScopedModelViewSet):
         url_name="attachment",
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
-    def attachment(self, request, pk: str, attachment_pk: str):
+    def attachment(self, request, pk: str, attachment_pk: str, format=None):  # noqa: A002
         """Download one attachment of a record in your scope."""
+        if format is not None or not (fits_an_id(pk) and fits_an_id(attachment_pk)):
+            raise Http404  # "0.5" read as attachment 0 in format 5; ids past the database's
         found = get_object_or_404(
             visible_attachments(request.user).filter(record_id=pk), pk=attachment_pk
         )

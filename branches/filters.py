@@ -16,19 +16,33 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .models import ActivityRecord, Member, Organization
-from .periods import Period
+from .periods import FIRST_YEAR, LAST_YEAR, YEAR_PATTERN, Period
+
+MAX_ID = 2**63 - 1  # the largest id a database integer (bigint) holds
 
 
-@extend_schema_field(OpenApiTypes.INT)
+class IdField(forms.IntegerField):
+    """A whole number from 1 to MAX_ID: `?unit=0.5` is a 400, and so is an id too large for
+    the database to compare (SQLite raised OverflowError, a 500)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
-    """A foreign key's id, typed as an integer in the OpenAPI schema.
+    """A row's id, an integer in the OpenAPI schema (method-based filters too: this annotation
+    comes before the method's type hint)."""
 
-    Method-based filters get their schema type from the method's `value` type hint instead.
-    """
+    field_class = IdField
+
+    def get_max_validator(self):
+        return None  # IdField's own bounds
 
 
 class OrganizationFilter(filters.FilterSet):
@@ -38,7 +52,7 @@ class OrganizationFilter(filters.FilterSet):
         help_text=_("Unit id: its organizations (a joint committee under each of its units)."),
     )
     parent = IdFilter(field_name="parent", label=_("Parent organization id"))
-    within = filters.NumberFilter(
+    within = IdFilter(
         method="filter_within",
         label=_("Within organization"),
         help_text=_("Organization id: that organization and everything under it."),
@@ -77,7 +91,7 @@ class MemberFilter(filters.FilterSet):
     )
     branch = IdFilter(field_name="branch", label=_("Branch id"))
     group = IdFilter(field_name="group", label=_("Group id"))
-    organization = filters.NumberFilter(
+    organization = IdFilter(
         method="filter_organization",
         label=_("Organization"),
         help_text=_("Organization id: members of it and of everything under it."),
@@ -132,10 +146,6 @@ class MemberSearchFilter(MemberFilter):
 # --- Activity records and compliance -----------------------------------------------------------
 
 
-# The years a month or a period may fall in: wide enough for any record, and every period in it
-# can be computed (one ending in the year 10000 cannot). The schema's patterns say the same.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-YEAR_PATTERN = r"(19|2\d)\d{2}"
 MONTH_PATTERN = rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])$"
 PERIOD_PATTERN = rf"^{YEAR_PATTERN}(-(0?[1-9]|1[0-2]|[Qq][1-4]))?$"
 
@@ -175,12 +185,12 @@ class MonthFilter(filters.DateFilter):
 
 
 class ActivityRecordFilter(filters.FilterSet):
-    organization = filters.NumberFilter(
+    organization = IdFilter(
         method="filter_organization",
         label=_("Organization"),
         help_text=_("Organization id: records of it and of everything under it."),
     )
-    unit = filters.NumberFilter(
+    unit = IdFilter(
         method="filter_unit",
         label=_("Unit"),
         help_text=_("Unit id: records of its organizations (joint committees included)."),
@@ -209,7 +219,9 @@ class ActivityRecordFilter(filters.FilterSet):
 
     def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        if value.isdigit():
+        if value.isdecimal():  # digits int() reads ("²" is a digit it does not)
+            if int(value) > MAX_ID:
+                return queryset.none()
             return queryset.filter(activity_type_id=int(value))
         return queryset.filter(activity_type__code=value)
 
@@ -246,12 +258,12 @@ class ComplianceFilter(filters.FilterSet):
         label=_("Period"),
         help_text=_("2026-03 (month), 2026-Q1 (quarter) or 2026 (year)."),
     )
-    organization = filters.NumberFilter(
+    organization = IdFilter(
         method="filter_organization",
         label=_("Organization"),
         help_text=_("Organization id: it and everything under it."),
     )
-    unit = filters.NumberFilter(
+    unit = IdFilter(
         method="filter_unit",
         label=_("Unit"),
         help_text=_("Unit id: its organizations (a joint committee under each of its units)."),

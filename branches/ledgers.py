@@ -53,6 +53,7 @@ from .models import (
     PartyDuty,
     Sex,
     Term,
+    age_on,
 )
 from .selectors import SubqueryCount, overdue_elections, visible_members
 
@@ -61,10 +62,6 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def _age(birth: datetime.date, on: datetime.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 class SinceToday(Value):
@@ -106,7 +103,7 @@ class RosterLedger(Ledger):
         Column(_("Name"), "name", 12),
         Column(_("Sex"), Label("sex", Sex), 6),
         Column(_("Birth date"), "birth_date", 12, DATE, capability=PRIVATE),
-        Column(_("Age"), SinceToday("birth_date", _age), 6, INT),
+        Column(_("Age"), SinceToday("birth_date", age_on), 6, INT),
         Column(_("Joined the party on"), "joined_on", 12, DATE),
         Column(_("Status"), Label("status", MemberStatus), 12),
         Column(_("Full member since"), "full_member_on", 12, DATE),

@@ -343,6 +343,11 @@ def years_ago(on: datetime.date, years: int) -> datetime.date:
         return on.replace(year=on.year - years, day=28)
 
 
+def age_on(birth_date: datetime.date, on: datetime.date) -> int:
+    """Whole years of age on a day (the one home of the rule: pages, API, ledgers)."""
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
 def youth_born_after(on: datetime.date | None = None) -> datetime.date:
     """Youth (青年党员) are aged YOUTH_MAX_AGE (35) or under: born after the day 36 years
     before `on`. The one home of the rule: `Member.is_youth`, the query sets and filters."""
@@ -463,9 +468,7 @@ class Member(models.Model):
         return f"{self.name}（{self.member_no}）"
 
     def age(self, on: datetime.date | None = None) -> int:
-        on = on or timezone.localdate()
-        b = self.birth_date
-        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+        return age_on(self.birth_date, on or timezone.localdate())
 
     @property
     def is_youth(self) -> bool:

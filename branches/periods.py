@@ -13,6 +13,12 @@ from .dates import add_months
 MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
 
 
+# The years a period may fall in: wide enough for any record, and every period in it can be
+# computed (one ending in the year 10000 cannot). The schemas' patterns say the same.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+YEAR_PATTERN = r"(19|2\d)\d{2}"
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     kind: str  # "month" | "quarter" | "year" (PeriodKind values)
@@ -40,8 +46,13 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """'2026-03' (month), '2026-Q1' (quarter) or '2026' (year)."""
+        """'2026-03' (month), '2026-Q1' (quarter) or '2026' (year), in FIRST_YEAR..LAST_YEAR."""
         text = text.strip().upper()
+        if (m := re.match(r"(\d{4})", text)) and not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
+            raise ValueError(
+                _("Use a year from %(first)d to %(last)d.")
+                % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            )
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
             if 1 <= int(m[2]) <= 12:
                 return cls.month(int(m[1]), int(m[2]))

@@ -5,6 +5,11 @@ written as their labels and read back as labels (active language or English) or 
 booleans as 是/否; dates as YYYY-MM-DD. A file is imported whole or not at all: any bad row
 rolls back every row (see `MemberResource.import_data`). Row numbers in the result are the
 spreadsheet's own (the header is row 1, the first member row 2).
+
+The resource declares the roster's columns, headers (`resolve_headers`) and cell widgets.
+The admin and `services.import_roster` read, check and save files with them in
+`branches.roster` (in bulk: a fixed handful of queries whatever the size of the file);
+`MemberResource.import_data` itself works row by row, for import-export's own tooling.
 """
 
 from __future__ import annotations

@@ -225,6 +225,14 @@ def _update(job: RosterImport, **fields) -> None:
     RosterImport.objects.filter(pk=job.pk).update(**fields)
 
 
+def _finish(job: RosterImport, status: str, **fields) -> bool:
+    """Move a job that is still running (the status it had when this run began) to `status`;
+    False when it was not (a second delivery of the task found it finished by the first)."""
+    return bool(
+        RosterImport.objects.filter(pk=job.pk, status=job.status).update(status=status, **fields)
+    )
+
+
 def _remove_file(job: RosterImport) -> None:
     if job.file:
         job.file.delete(save=False)
@@ -236,9 +244,9 @@ def _errors_json(errors: list[RowError]) -> list[dict]:
 
 
 def _refuse(job: RosterImport, errors: list[RowError]) -> None:
-    _update(
+    finished = _finish(
         job,
-        status=RosterImportStatus.INVALID,
+        RosterImportStatus.INVALID,
         errors=_errors_json(errors),
         error_count=len(errors),
         created_count=0,
@@ -246,12 +254,13 @@ def _refuse(job: RosterImport, errors: list[RowError]) -> None:
         unchanged_count=0,
         finished_at=timezone.now(),
     )
-    _remove_file(job)
+    if finished:
+        _remove_file(job)
 
 
 def _fail(job: RosterImport, message: str) -> None:
-    _update(job, status=RosterImportStatus.FAILED, failure=message, finished_at=timezone.now())
-    _remove_file(job)
+    if _finish(job, RosterImportStatus.FAILED, failure=message, finished_at=timezone.now()):
+        _remove_file(job)
 
 
 def _read(job: RosterImport):
@@ -272,9 +281,9 @@ def _check(job: RosterImport) -> None:
     if check.errors:
         _refuse(job, check.errors)
         return
-    _update(
+    _finish(
         job,
-        status=RosterImportStatus.CHECKED,
+        RosterImportStatus.CHECKED,
         created_count=len(check.new),
         updated_count=len(check.changed),
         unchanged_count=check.unchanged,
@@ -294,9 +303,9 @@ def _save(job: RosterImport) -> None:
             return
         report = save_roster(table, job.owner, admin_log=True)
         if report.ok:
-            _update(
+            _finish(
                 job,
-                status=RosterImportStatus.DONE,
+                RosterImportStatus.DONE,
                 rows_read=len(table.rows),
                 created_count=report.created,
                 updated_count=report.updated,

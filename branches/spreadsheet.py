@@ -117,48 +117,57 @@ def _date_styles(archive: zipfile.ZipFile, path: str | None) -> set[int]:
     return dates
 
 
-def _shared_strings(archive: zipfile.ZipFile, path: str | None) -> list[str]:
-    if not path:
-        return []
-    strings: list[str] = []
-    parts: list[str] = []
-    state = {"text": False, "phonetic": 0}
+class _SharedStrings:
+    """The shared-string table, parsed only as far as the cells read so far reach (the header
+    check reads a few rows: it parses a few strings, whatever the table's size)."""
 
-    def start(name: str, attrs: dict) -> None:
-        tag = name.rpartition(" ")[2]
-        if tag == "si":
-            parts.clear()
-        elif tag == "rPh":
-            state["phonetic"] += 1
-        elif tag == "t" and not state["phonetic"]:
-            state["text"] = True
+    def __init__(self, archive: zipfile.ZipFile, path: str | None) -> None:
+        self.strings: list[str] = []
+        self.stream = archive.open(path) if path else None
+        parts: list[str] = []
+        state = {"text": False, "phonetic": 0}
+        strings = self.strings
 
-    def end(name: str) -> None:
-        tag = name.rpartition(" ")[2]
-        if tag == "si":
-            strings.append("".join(parts))
-        elif tag == "rPh":
-            state["phonetic"] -= 1
-        elif tag == "t":
-            state["text"] = False
+        def start(name: str, attrs: dict) -> None:
+            tag = name[name.find(":") + 1 :]
+            if tag == "si":
+                parts.clear()
+            elif tag == "rPh":
+                state["phonetic"] += 1
+            elif tag == "t" and not state["phonetic"]:
+                state["text"] = True
 
-    def text(data: str) -> None:
-        if state["text"]:
-            parts.append(data)
+        def end(name: str) -> None:
+            tag = name[name.find(":") + 1 :]
+            if tag == "si":
+                strings.append("".join(parts))
+            elif tag == "rPh":
+                state["phonetic"] -= 1
+            elif tag == "t":
+                state["text"] = False
 
-    _parse(archive, path, start, end, text)
-    return strings
+        def text(data: str) -> None:
+            if state["text"]:
+                parts.append(data)
 
+        self.parser = expat.ParserCreate()
+        self.parser.buffer_text = True
+        self.parser.StartElementHandler, self.parser.EndElementHandler = start, end
+        self.parser.CharacterDataHandler = text
 
-def _parse(archive: zipfile.ZipFile, path: str, start, end, text) -> None:
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.CharacterDataHandler = text
-    with archive.open(path) as stream:
-        while chunk := stream.read(CHUNK):
-            parser.Parse(chunk, False)
-    parser.Parse(b"", True)
+    def __getitem__(self, index: int) -> str:
+        strings = self.strings
+        while index >= len(strings) and self.stream is not None:
+            chunk = self.stream.read(CHUNK)
+            self.parser.Parse(chunk, not chunk)
+            if not chunk:
+                self.close()
+        return strings[index]  # past the table's end: IndexError, a broken workbook
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
 
 
 def _column(reference: str) -> int:
@@ -182,7 +191,7 @@ class _SheetReader:
     cell), and element names are compared without their namespace prefix (`x:c` is `c`).
     """
 
-    def __init__(self, shared: list[str], dates: set[int], epoch, max_columns: int) -> None:
+    def __init__(self, shared: _SharedStrings, dates: set[int], epoch, max_columns: int) -> None:
         self.rows: list[tuple[int, tuple[Any, ...]]] = []
         self.declared_rows = 0  # from <dimension ref="A1:R20001"/>, if the sheet has one
         rows = self.rows
@@ -285,7 +294,7 @@ def iter_rows(
 ) -> tuple[Iterator[tuple[int, tuple]], Callable[[], int]]:
     """(row number, values) of each row of the active sheet that the file holds, in order;
     and a function saying about how many rows it has (once the first rows were read: the
-    `<dimension>` the sheet declares, else a generous guess from its size).
+    `<dimension>` the sheet declares, else a guess from its size).
 
     Raises UnsupportedWorkbook before the first row when the package is not laid out as
     expected; xml, zip or value errors while streaming are the caller's to report.
@@ -313,7 +322,7 @@ def iter_rows(
         if sheet_path not in set(archive.namelist()):
             raise UnsupportedWorkbook(sheet_path)
         dates = _date_styles(archive, by_type.get("styles"))
-        shared = _shared_strings(archive, by_type.get("sharedStrings"))
+        shared = _SharedStrings(archive, by_type.get("sharedStrings"))
     except UnsupportedWorkbook:
         raise
     except (KeyError, ValueError, IndexError, ElementTree.ParseError, expat.ExpatError) as exc:
@@ -322,22 +331,27 @@ def iter_rows(
     size = archive.getinfo(sheet_path).file_size
 
     def estimate() -> int:
-        # A roster row is some 500 bytes of XML; a guess too high only means a background job.
-        return reader.declared_rows or size // 200
+        # A roster row is 550 (shared strings) to 800 bytes (inline) of XML.
+        return reader.declared_rows or size // 600
 
-    return _stream(archive, sheet_path, reader), estimate
+    return _stream(archive, sheet_path, reader, shared), estimate
 
 
-def _stream(archive: zipfile.ZipFile, path: str, reader: _SheetReader) -> Iterator:
+def _stream(
+    archive: zipfile.ZipFile, path: str, reader: _SheetReader, shared: _SharedStrings
+) -> Iterator:
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
     parser.CharacterDataHandler = reader.text
-    with archive.open(path) as stream:
-        while True:
-            chunk = stream.read(CHUNK)
-            parser.Parse(chunk, not chunk)
-            yield from reader.rows
-            reader.rows.clear()
-            if not chunk:
-                return
+    try:
+        with archive.open(path) as stream:
+            while True:
+                chunk = stream.read(CHUNK)
+                parser.Parse(chunk, not chunk)
+                yield from reader.rows
+                reader.rows.clear()
+                if not chunk:
+                    return
+    finally:
+        shared.close()

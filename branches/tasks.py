@@ -20,5 +20,13 @@ def run_roster_import(self, job_id: int) -> str:
 
 @shared_task(name="branches.remove_stale_roster_imports")
 def remove_stale_roster_imports() -> int:
-    """Remove uploads of roster imports nobody confirmed (schedule it daily with beat)."""
+    """Remove uploads of roster imports nobody confirmed (beat, daily)."""
     return roster_jobs.remove_stale_roster_imports()
+
+
+@shared_task(name="branches.clear_pending_uploads")
+def clear_pending_uploads() -> int:
+    """Remove photos of abandoned activity forms (older than ACTIVITY_PENDING_UPLOAD_HOURS)."""
+    from . import services
+
+    return services.clear_pending_uploads()

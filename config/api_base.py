@@ -34,6 +34,14 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+
+
+def fits_an_id(value: str) -> bool:
+    """A path's id that a database can compare (SQLite overflows past 2**63 - 1)."""
+    return value.isdigit() and int(value) <= MAX_ID
+
+
 class ScopedViewSetMixin:
     """`get_queryset()` = `scoped_queryset(request.user)`; subclasses implement the hook.
 
@@ -55,6 +63,14 @@ class ScopedViewSetMixin:
     def scoped_queryset(self, user: User | None) -> QuerySet:
         """The rows `user` may see, already annotated / select_related for the serializer."""
         raise NotImplementedError(f"{type(self).__name__} must implement scoped_queryset(user)")
+
+    def get_object(self):
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
+        if self.lookup_value_regex == r"[0-9]+" and not fits_an_id(str(lookup)):
+            from django.http import Http404
+
+            raise Http404
+        return super().get_object()
 
     def get_queryset(self) -> QuerySet:
         request = getattr(self, "request", None)

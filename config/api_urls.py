@@ -4,7 +4,11 @@ import datetime
 
 from django.conf import settings
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -33,11 +37,31 @@ class PublicMixin:
     write_capability = PUBLIC
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    # As long as a username can be: a longer one is a 400, before the lockout's records.
+    username = serializers.CharField(label=_("Username"), max_length=150, write_only=True)
+
+
 class TokenView(PublicMixin, ObtainAuthToken):
     """Username and password for a token (locked out like every login after repeated
     failures); an expired token is replaced by a new one."""
 
+    serializer_class = TokenRequestSerializer
+
+    @extend_schema(
+        summary="A token for a username and password (valid API_TOKEN_DAYS days)",
+        auth=[],
+        responses={
+            200: inline_serializer(
+                "Token",
+                {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+            )
+        },
+    )
     def post(self, request, *args, **kwargs):
+        return self._token(request)
+
+    def _token(self, request):
         serializer = self.serializer_class(data=request.data, context={"request": request})
         if not serializer.is_valid():
             # django-axes marks the request it was given (DRF's) when the account is locked.

@@ -1,5 +1,12 @@
 """OpenAPI schema hooks (drf-spectacular's SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
 
+`positive_path_ids`: an id in a path is 1 or more. The routes take digits only
+(`config.api_base.ScopedViewSetMixin.lookup_value_regex`), so `/api/units/-1/` never reaches the
+API (Django's 404 page answers it); the schema says so instead of "any integer".
+
+`empty_query_values`: `?kind=` is read as no `kind` at all (django-filter), which the schema
+says with `allowEmptyValue`.
+
 `add_error_responses` documents the errors every operation may answer, which drf-spectacular
 does not describe by itself: a client (and a conformance check such as schemathesis') then
 finds each status code the API sends in the schema, with the shape of its body.
@@ -10,8 +17,8 @@ finds each status code the API sends in the schema, with the shape of its body.
   a request refused as a whole (a NUL character: `config.middleware.RefuseNulMiddleware`).
 - 401, 403, 404, 429: `{"detail": "..."}` (DRF's `APIException`s, Django's 404 through DRF).
 
-It runs after drf-spectacular's own hooks (the enum hook first: it names the components that
-this one does not touch), and leaves alone any response an operation already declares.
+They run after drf-spectacular's own hooks (the enum hook first: it names the components that
+these do not touch); an operation's own responses and bounds are left as they are.
 """
 
 from __future__ import annotations
@@ -65,6 +72,37 @@ ERROR_RESPONSES: dict[str, tuple[str, str]] = {
 
 def _ref(component: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{component}"}
+
+
+def positive_path_ids(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Every integer path parameter (an id) is at least 1."""
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and schema.get("type") == "integer":
+                    schema.setdefault("minimum", 1)
+    return result
+
+
+def empty_query_values(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """An optional query parameter sent empty (`?kind=`, `?page=`) is no parameter at all:
+    django-filter, DRF's search, ordering and page all read it so. Not a yes/no filter, which
+    refuses it (`branches.filters.ExplicitChoiceForm`), nor a required one."""
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if (
+                    parameter.get("in") == "query"
+                    and not parameter.get("required")
+                    and parameter.get("schema", {}).get("type") != "boolean"
+                ):
+                    parameter.setdefault("allowEmptyValue", True)
+    return result
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:

@@ -143,6 +143,8 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Workers' temporary files; what a killed worker leaves here the sweep removes.
+WORK_TMP_DIR = env.str("WORK_TMP_DIR", default=str(Path(str(MEDIA_ROOT)) / "tmp"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -224,9 +226,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # drf-spectacular's own hooks first, then the error responses every operation may answer.
+    # drf-spectacular's own hooks first, then ours (config.schema): ids in paths, empty query
+    # values, the errors any operation answers.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.positive_path_ids",
+        "config.schema.empty_query_values",
         "config.schema.add_error_responses",
     ],
 }

@@ -3,7 +3,7 @@ with a way back), for the portal and the admin alike."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext
@@ -50,6 +50,8 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path.startswith("/api/"):  # an address no route takes: JSON, as every API 404
+        return JsonResponse({"detail": gettext("Not found.")}, status=404)
     return _error(
         request,
         404,
@@ -59,6 +61,8 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Server error")}, status=500)
     # Rendered without the request's context (no user, no database): the page must render
     # when something underneath has failed.
     return HttpResponse(loader.get_template("portal/500.html").render({}), status=500)

@@ -22,7 +22,13 @@ from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import build_object_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -124,7 +130,10 @@ class LedgerSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="The ledgers you may download", filters=False),
     retrieve=extend_schema(
-        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH)], filters=False
+        parameters=[
+            OpenApiParameter("code", str, OpenApiParameter.PATH, pattern=r"^[A-Za-z0-9_\-]+$")
+        ],
+        filters=False,
     ),
 )
 class LedgerViewSet(viewsets.GenericViewSet):
@@ -152,6 +161,12 @@ class LedgerViewSet(viewsets.GenericViewSet):
 
 
 # --- Ledger export jobs -----------------------------------------------------------------------
+
+
+BROKER_DOWN_RESPONSE = OpenApiResponse(
+    response=inline_serializer("BrokerDown", {"detail": serializers.CharField()}),
+    description="The background service is not answering: nothing was queued; try again later.",
+)
 
 
 class LedgerExportSerializer(serializers.ModelSerializer):
@@ -214,6 +229,14 @@ class LedgerExportCreateSerializer(serializers.Serializer):
             for name, value in self.initial_data.items()
             if name in names and value not in (None, "")
         }
+        # A filter's value is an id or a code, never an object or a list.
+        shapes = {
+            name: [gettext("Send an id, a code or null.")]
+            for name, value in given.items()
+            if isinstance(value, dict | list)
+        }
+        if shapes:
+            raise serializers.ValidationError(shapes)
         # A filter the ledger does not take would be silently ignored: say so instead.
         unknown = unknown_filter_errors(ledger_cls, given)
         if unknown:
@@ -304,7 +327,7 @@ class LedgerExportCreateSchema(OpenApiSerializerExtension):
     create=extend_schema(
         summary="Start building a ledger in the background",
         request=LedgerExportCreateSerializer,
-        responses={201: LedgerExportSerializer},
+        responses={201: LedgerExportSerializer, 503: BROKER_DOWN_RESPONSE},
     ),
 )
 class LedgerExportViewSet(
@@ -331,7 +354,10 @@ class LedgerExportViewSet(
         incoming = LedgerExportCreateSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        export = services.start_export(request.user, data["ledger_cls"].code, data["params"])
+        try:
+            export = services.start_export(request.user, data["ledger_cls"].code, data["params"])
+        except services.BrokerUnavailable as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=503)
         body = LedgerExportSerializer(export, context={"request": request}).data
         location = reverse("ledger-export-detail", args=[export.pk])
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
@@ -358,9 +384,9 @@ class LedgerExportViewSet(
         return stored_file_response(export.file, content_type=XLSX)
 
     @extend_schema(
-        summary="Build a failed job again",
+        summary="Build a failed or stopped job again",
         request=None,
-        responses={202: LedgerExportSerializer},
+        responses={202: LedgerExportSerializer, 503: BROKER_DOWN_RESPONSE},
         filters=False,
     )
     @action(detail=True, methods=["post"])
@@ -368,6 +394,8 @@ class LedgerExportViewSet(
         export = self.get_object()
         try:
             export = services.retry_export(request.user, export)
+        except services.BrokerUnavailable as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=503)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
         body = LedgerExportSerializer(export, context={"request": request}).data
@@ -473,7 +501,11 @@ class BulletinDetailSerializer(BulletinSerializer):
         summary="One month's bulletin, cut to your scope",
         parameters=[
             OpenApiParameter(
-                "month", str, OpenApiParameter.PATH, description="YYYY-MM", pattern=r"^\d{4}-\d{2}$"
+                "month",
+                str,
+                OpenApiParameter.PATH,
+                description="YYYY-MM",
+                pattern=r"^[0-9]{4}-[0-9]{2}$",
             )
         ],
         filters=False,

@@ -43,7 +43,7 @@ from openpyxl.utils import get_column_letter
 from accounts import access
 from accounts.models import display_name
 from branches.models import Organization
-from branches.periods import Period
+from branches.periods import YEAR_PATTERN, Period
 from branches.selectors import visible_organizations, visible_units
 
 if TYPE_CHECKING:
@@ -231,7 +231,18 @@ class PeriodField(forms.CharField):
 
 PERIOD_EXAMPLES = {"month": ("a month", "2026-03"), "quarter": ("a quarter", "2026-Q1"),
                    "year": ("a year", "2026")}  # fmt: skip
-PERIOD_PATTERNS = {"month": r"\d{4}-\d{1,2}", "quarter": r"\d{4}-[Qq][1-4]", "year": r"\d{4}"}
+PERIOD_PATTERNS = {
+    "month": rf"{YEAR_PATTERN}-(0?[1-9]|1[0-2])",
+    "quarter": rf"{YEAR_PATTERN}-[Qq][1-4]",
+    "year": YEAR_PATTERN,
+}
+
+
+# The help under the period field says which periods this ledger takes, and no others.
+PERIOD_HELP = {
+    ("month",): _("A month, e.g. 2026-03."),
+    ("month", "quarter", "year"): _("A month (2026-03), a quarter (2026-Q1) or a year (2026)."),
+}
 
 
 class PeriodFilter(LedgerFilter):
@@ -275,7 +286,7 @@ class PeriodFilter(LedgerFilter):
             label=self.label,
             required=self.required,
             widget=widget,
-            help_text=_("A month (2026-03), a quarter (2026-Q1) or a year (2026)."),
+            help_text=PERIOD_HELP.get(self.kinds, ""),
         )
 
     def to_json(self, value: Any) -> Any:
@@ -736,6 +747,11 @@ def write_xlsx(
             written += 1
             if progress is not None and written % progress_every == 0:
                 progress(written)
+        if not written:
+            # An empty ledger says so, rather than looking like a file cut short.
+            empty = WriteOnlyCell(ws, value=gettext("No rows: nothing in your scope matches."))
+            empty.font = NOTE_FONT
+            ws.append([empty])
     except BaseException:
         ws.close()  # end the sheet's stream now, not at garbage collection
         ws._writer.cleanup()  # and remove openpyxl's temporary file: a worker lives long
@@ -748,12 +764,15 @@ def write_xlsx(
     return written
 
 
-def iterate(queryset: QuerySet, chunk_size: int) -> Iterator[Any]:
-    """Stream a query set in chunks (prefetches run once per chunk, never once per row)."""
-    return queryset.iterator(chunk_size=chunk_size)
-
-
 # -- the reports app's own ledger: the monthly bulletin --------------------------------------
+
+
+_bulletin_compliant = Computed(
+    # A line that owed nothing is there for its overdue election: neither compliant nor not.
+    lambda row: (row["missing"] == 0) if row["owed"] else None,
+    "owed",
+    "missing",
+)
 
 
 @register
@@ -762,7 +781,10 @@ class BulletinLedger(Ledger):
 
     code = "bulletin"
     title = _("Monthly organizational life bulletin")
-    description = _("Which organizations did not hold what they owed in a month, as published.")
+    description = _(
+        "Every organization that owed organizational life in a month, as published: what it "
+        "owed and held, whether it complied, and what it missed."
+    )
     filters = [UnitFilter(), OrganizationFilter(), PeriodFilter(kinds=("month",), required=True)]
     columns = [
         Column(_("Unit"), "unit_name", 24),
@@ -771,6 +793,7 @@ class BulletinLedger(Ledger):
         Column(_("Activities owed"), "owed", 10, INT),
         Column(_("Activities held"), "held", 10, INT),
         Column(_("Missing"), "missing", 8, INT),
+        Column(_("Compliant"), _bulletin_compliant, 10, BOOL),
         Column(_("What was missed"), "missing_detail", 36),
         Column(_("Next election due"), "election_due_on", 14, DATE),
         Column(_("Election overdue"), "election_overdue", 10, BOOL),

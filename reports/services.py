@@ -7,6 +7,7 @@ import logging
 import tempfile
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -195,7 +196,11 @@ def ensure_broker() -> None:
             connection.ensure_connection(max_retries=1, timeout=3)
     except Exception as exc:  # kombu raises several kinds; every one means "not now"
         logger.warning("Broker unreachable: %s", exc)
-        raise ValidationError(BROKER_DOWN()) from exc
+        raise BrokerUnavailable(BROKER_DOWN()) from exc
+
+
+class BrokerUnavailable(ValidationError):
+    """No worker can be reached now: say so (a 503 in the API), and keep nothing behind."""
 
 
 def BROKER_DOWN() -> str:  # noqa: N802 - a message, read at call time in the user's language
@@ -236,8 +241,26 @@ def stuck_exports(now: datetime.datetime | None = None):
     )
 
 
+def remove_stale_temporary_files(before: datetime.datetime) -> int:
+    """Files in WORK_TMP_DIR untouched since `before`: no live job is still writing them."""
+    folder = Path(settings.WORK_TMP_DIR)
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < before.timestamp():
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # removed meanwhile by its own job
+            continue
+    return removed
+
+
 def sweep_stuck_exports(now: datetime.datetime | None = None) -> int:
-    """Fail stuck jobs with a reason their owners can read, so they can retry them."""
+    """Fail stuck jobs with a reason their owners can read, so they can retry them, and remove
+    the temporary files that killed workers left in WORK_TMP_DIR."""
+    remove_stale_temporary_files(stuck_cutoff(now))
     return stuck_exports(now).update(
         status=ExportStatus.FAILED,
         error=gettext(

@@ -113,12 +113,19 @@ def _start(request: HttpRequest, ledger_cls: type[Ledger], params: LedgerParams)
     ledger = services.ledger_for(request.user, ledger_cls.code, params)
     if ledger.count() <= settings.LEDGER_ASYNC_THRESHOLD:
         return xlsx_response(ledger)
-    export = services.start_export(request.user, ledger_cls.code, params)
-    messages.info(
-        request,
-        gettext("%(title)s has %(rows)d rows: it is being built in the background.")
-        % {"title": ledger_cls.title, "rows": export.rows_total},
-    )
+    try:
+        export = services.start_export(request.user, ledger_cls.code, params)
+    except services.BrokerUnavailable as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_downloads_url(ledger_cls.code, params.to_json()))
+    export.refresh_from_db()  # without a broker it has run already, in this request
+    if export.status == ExportStatus.DONE:
+        text = gettext("%(title)s has %(rows)d rows: it has been built.")
+    elif export.status == ExportStatus.FAILED:
+        text = gettext("%(title)s has %(rows)d rows: it could not be built.")
+    else:
+        text = gettext("%(title)s has %(rows)d rows: it is being built in the background.")
+    messages.info(request, text % {"title": ledger_cls.title, "rows": export.rows_total})
     return redirect("portal:export", pk=export.pk)
 
 

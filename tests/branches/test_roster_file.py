@@ -261,6 +261,25 @@ def test_a_gbk_csv_goes_through_the_admin(tree, staff_client):
     assert Member.objects.get(member_no="T0000").name == "党员0"
 
 
+def test_a_blank_required_date_says_it_is_required(tree):
+    report = import_roster(build_xlsx([dict(good_row(0), birth_date=None)]))
+    assert [(e.column, e.message) for e in report.errors] == [
+        (header("birth_date"), "此字段不能为空。")  # not Django's "这个值不能为 null。"
+    ]
+
+
+def test_a_workbook_the_fast_reader_cannot_place_is_read_by_openpyxl(tree, monkeypatch):
+    from branches import spreadsheet
+
+    def unsupported(archive, max_columns):
+        raise spreadsheet.UnsupportedWorkbook("test")
+
+    monkeypatch.setattr(spreadsheet, "iter_rows", unsupported)
+    table = read_roster(build_xlsx([good_row(0), None, good_row(1)]))
+    assert [number for number, _values in table.rows] == [2, 4]
+    assert table.rows[0][1][:2] == ("T0000", "党员0")
+
+
 # --- 3. a whole city ---------------------------------------------------------------------------
 
 
@@ -356,6 +375,20 @@ def test_another_users_import_is_not_found(tree, secretary_a, staff_client):
         reverse("admin:branches_member_process_import"), {"job": job.pk, "action": "confirm"}
     )
     assert response.status_code == 404
+
+
+def test_a_late_second_delivery_never_undoes_a_finished_import(tree, staff_client):
+    from branches import roster_jobs
+
+    job = upload(staff_client, build_xlsx([good_row(0)])).context["job"]
+    RosterImport.objects.filter(pk=job.pk).update(status=RosterImportStatus.SAVING)
+    stale = RosterImport.objects.get(pk=job.pk)  # what a second delivery read at its start
+    assert run_roster_import(job.pk).status == RosterImportStatus.DONE
+    # ...then found the file gone, or the data changed: it may not say so over DONE.
+    roster_jobs._fail(stale, "boom")
+    roster_jobs._refuse(stale, [])
+    job.refresh_from_db()
+    assert (job.status, job.failure) == (RosterImportStatus.DONE, "")
 
 
 def test_the_job_page_is_idempotent_for_finished_jobs(tree, staff):

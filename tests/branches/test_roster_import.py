@@ -34,6 +34,12 @@ def _zh_hans():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The admin keeps an upload while it is checked: in a temporary folder, not media/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 def header(name: str) -> str:
     return str(MemberResource.fields[name].column_name)
 

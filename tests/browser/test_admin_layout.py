@@ -69,9 +69,7 @@ def test_member_names_stay_on_one_line(live_server, desktop, crowded, screenshot
     assert right <= DESKTOP["width"], right
 
 
-def test_the_organization_tree_shows_its_last_column(
-    live_server, desktop, crowded, screenshot_dir
-):
+def test_the_organization_tree_shows_its_last_column(live_server, desktop, crowded, screenshot_dir):
     _log_in(desktop, live_server)
     desktop.goto(live_server.url + reverse("admin:branches_organization_changelist"))
     desktop.screenshot(path=screenshot_dir / "admin-organizations-1366.png", full_page=True)

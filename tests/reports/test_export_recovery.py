@@ -104,3 +104,71 @@ def test_workers_take_jobs_late_and_give_back_what_they_lose():
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_the_api_says_503_when_the_broker_is_down(tree, client_for, dead_broker):
+    from django.urls import reverse
+
+    response = client_for("secretary_a").post(
+        reverse("ledger-export-list"), {"ledger": "roster"}, content_type="application/json"
+    )
+    assert response.status_code == 503
+    assert "后台服务没有响应" in response.json()["detail"]
+    assert not LedgerExport.objects.exists()
+
+
+def test_the_portal_says_so_when_the_broker_is_down(tree, client_for, dead_broker, settings):
+    from django.urls import reverse
+
+    settings.LEDGER_ASYNC_THRESHOLD = 0  # every ledger goes to the background
+    response = client_for("secretary_a").post(
+        reverse("portal:downloads"), {"ledger": "roster"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "后台服务没有响应" in response.content.decode()
+    assert not LedgerExport.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_the_page_says_the_job_is_done(tree, client_for, settings, tmp_path):
+    """The README's default: tasks run in the request, after its commit, as here."""
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.LEDGER_ASYNC_THRESHOLD = 0
+    response = client_for("secretary_a").post(
+        reverse("portal:downloads"), {"ledger": "roster"}, follow=True
+    )
+    page = response.content.decode()
+    assert "已生成" in page and "正在后台生成" not in page
+
+
+def test_the_sweep_removes_what_a_killed_worker_left_in_its_temporary_folder(
+    db, settings, tmp_path
+):
+    import os
+    import time
+
+    settings.WORK_TMP_DIR = tmp_path
+    old = tmp_path / "openpyxl.abc123"
+    old.write_bytes(b"<sheet/>")
+    long_ago = time.time() - 2 * 3600
+    os.utime(old, (long_ago, long_ago))
+    fresh = tmp_path / "openpyxl.def456"  # a job writing right now
+    fresh.write_bytes(b"<sheet/>")
+    sweep_stuck_exports()
+    assert not old.exists() and fresh.exists()
+
+
+def test_a_worker_writes_its_temporary_files_where_the_sweep_looks(settings, tmp_path):
+    import tempfile
+
+    from config.celery import _own_temporary_folder
+
+    settings.WORK_TMP_DIR = tmp_path / "work"
+    previous = tempfile.tempdir
+    try:
+        _own_temporary_folder()
+        assert tempfile.gettempdir() == str(tmp_path / "work")
+    finally:
+        tempfile.tempdir = previous

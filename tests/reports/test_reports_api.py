@@ -59,7 +59,8 @@ def test_ledgers_are_listed_with_their_filters(client_for):
     assert by_code["bulletin"] == {
         "code": "bulletin",
         "title": "Monthly organizational life bulletin",
-        "description": "Which organizations did not hold what they owed in a month, as published.",
+        "description": "Every organization that owed organizational life in a month, as "
+        "published: what it owed and held, whether it complied, and what it missed.",
         "filters": ["unit", "organization", "period"],
         "filter_fields": by_code["bulletin"]["filter_fields"],
         "period_required": True,
