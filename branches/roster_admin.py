@@ -11,13 +11,11 @@ Pages (MemberAdmin's URLs):
 
 from __future__ import annotations
 
-import tempfile
-
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,8 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from config.files import XLSX
-from reports.ledgers import write_xlsx
+from reports.ledgers import xlsx_download
 
 from .roster import RosterFileError, RosterFileLedger, limit
 from .roster_jobs import (
@@ -40,7 +37,6 @@ from .roster_jobs import (
 )
 
 RECENT_IMPORTS = 10
-SPOOL_MAX_BYTES = 8 * 1024 * 1024  # the export is built in memory up to this, then on disk
 REFRESH_SECONDS = 2
 
 
@@ -71,22 +67,6 @@ def describe_changelist(cl) -> list[str]:
     if cl.query:
         lines.append(gettext("Search: %(terms)s") % {"terms": cl.query})
     return lines
-
-
-def xlsx_download(ledger: RosterFileLedger) -> FileResponse:
-    # Not a `with` block: FileResponse closes the file once it has been sent.
-    buffer = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115
-    try:
-        write_xlsx(ledger, buffer)
-    except BaseException:
-        buffer.close()
-        raise
-    buffer.seek(0)
-    response = FileResponse(
-        buffer, as_attachment=True, filename=ledger.filename(), content_type=XLSX
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 class RosterFileAdminMixin:

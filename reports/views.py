@@ -14,14 +14,13 @@ number of queries, whatever the number of lines.
 
 from __future__ import annotations
 
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -34,7 +33,14 @@ from config.files import XLSX, stored_file_response
 
 from . import services
 from .forms import initial_from_query, ledger_filter_form
-from .ledgers import Ledger, LedgerParams, all_ledgers, get_ledger, params_from_json, write_xlsx
+from .ledgers import (
+    Ledger,
+    LedgerParams,
+    all_ledgers,
+    get_ledger,
+    params_from_json,
+    xlsx_download,
+)
 from .models import Bulletin, ExportStatus, LedgerExport
 from .selectors import (
     all_bulletins,
@@ -50,8 +56,6 @@ if TYPE_CHECKING:
     pass
 
 RECENT_JOBS = 10
-# A direct download is built in memory up to this size, then spills to a temporary file.
-SPOOL_MAX_BYTES = 8 * 1024 * 1024
 
 
 def bulletin_for_month(month: str) -> Bulletin:
@@ -59,23 +63,6 @@ def bulletin_for_month(month: str) -> Bulletin:
     if bulletin is None:
         raise Http404
     return bulletin
-
-
-def xlsx_response(ledger: Ledger) -> FileResponse:
-    """Build a small ledger now and send it (memory first, a temporary file past 8 MB)."""
-    # Not a `with` block: FileResponse closes the file once it has been sent.
-    buffer = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115
-    try:
-        write_xlsx(ledger, buffer)
-    except BaseException:
-        buffer.close()
-        raise
-    buffer.seek(0)
-    response = FileResponse(
-        buffer, as_attachment=True, filename=ledger.filename(), content_type=XLSX
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _owned_export(request: HttpRequest, pk: int) -> LedgerExport:
@@ -112,7 +99,7 @@ def _start(request: HttpRequest, ledger_cls: type[Ledger], params: LedgerParams)
     """Small: the file now. Large: a background job and its page."""
     ledger = services.ledger_for(request.user, ledger_cls.code, params)
     if ledger.count() <= settings.LEDGER_ASYNC_THRESHOLD:
-        return xlsx_response(ledger)
+        return xlsx_download(ledger)
     try:
         export = services.start_export(request.user, ledger_cls.code, params)
     except services.BrokerUnavailable as exc:
