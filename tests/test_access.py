@@ -32,6 +32,9 @@ from tests import test_permissions as branches_table
 from tests.conftest import add_record
 from tests.reports import test_reports_permissions as reports_table
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 TABLE_NAMES = {row[1] for row in branches_table.MATRIX} | {row[1] for row in reports_table.MATRIX}
 
 

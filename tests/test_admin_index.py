@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Role, User
 from branches.models import Term
 from branches.selectors import structure_warnings, with_member_counts
+
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
 
 
 def _labels(response):

@@ -11,6 +11,9 @@ from django.urls import path, reverse
 
 from accounts.access import PUBLIC, declare
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 
 

@@ -15,6 +15,9 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from accounts.models import Role, User
 from tests.conftest import PASSWORD
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 LOCKED = "登录失败次数过多"
 
 

@@ -23,6 +23,9 @@ from branches.models import (
 from branches.services import ActivityInput, file_activity_record
 from tests.conftest import Client, add_record, make_member
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 ENGLISH = {"language": "en"}  # chosen with the language switch
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 LIST = "activity-record-list"

@@ -9,6 +9,9 @@ from accounts.models import Role
 from branches.models import Organization, OrganizationKind, Term
 from tests.conftest import make_member
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 
 @pytest.fixture
 def admin_client_staff(client, staff):

@@ -14,6 +14,9 @@ from branches.models import Organization, OrganizationKind, Term, Unit
 from config.api_base import ScopedReadOnlyViewSet
 from tests.conftest import PASSWORD, make_member
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 
 def _years_ago(years: int) -> datetime.date:
     today = timezone.localdate()

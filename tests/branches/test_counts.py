@@ -17,6 +17,9 @@ from django.urls import reverse
 from branches.models import Organization, OrganizationKind, Unit
 from tests.conftest import make_member
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 
 @pytest.fixture
 def joint(tree):

@@ -11,6 +11,9 @@ from django.utils import timezone
 from branches.models import Organization, OrganizationKind, Term
 from tests.conftest import PASSWORD, Client, make_member
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 ENGLISH = {"language": "en"}  # chosen with the language switch
 
 

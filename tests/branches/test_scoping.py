@@ -6,6 +6,9 @@ from accounts.models import Role, User
 from branches.models import Organization, OrganizationKind
 from branches.selectors import visible_members, visible_organizations, visible_units
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 
 def codes(qs):
     return set(qs.values_list("code", flat=True))

@@ -14,6 +14,9 @@ from reports.services import build_bulletin, previous_month
 from reports.tasks import build_previous_month_bulletin
 from tests.conftest import add_record
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 D = datetime.date
 MAY = Period.month(2026, 5)
 JUNE = Period.month(2026, 6)

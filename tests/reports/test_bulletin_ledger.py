@@ -7,6 +7,7 @@ import datetime
 import io
 
 import openpyxl
+import pytest
 from django.urls import reverse
 from django.utils.translation import override
 
@@ -14,6 +15,9 @@ from branches.models import Term
 from branches.periods import Period
 from reports.services import build_bulletin
 from tests.conftest import add_record
+
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
 
 D = datetime.date
 

@@ -24,6 +24,9 @@ from branches.periods import Period
 from reports.services import build_bulletin
 from tests.conftest import Client, add_record
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 D = datetime.date
 ENGLISH = {"language": "en"}  # chosen with the language switch
 OCTOBER = Period.month(2026, 10)

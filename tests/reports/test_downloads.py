@@ -31,6 +31,9 @@ from reports.ledgers import (
 )
 from reports.models import ExportStatus, LedgerExport
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 ENGLISH = {"language": "en"}  # chosen with the language switch
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIRST_DATA_ROW = 5  # title, filters, build time, header, then the data (reports.ledgers)

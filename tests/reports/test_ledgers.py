@@ -23,6 +23,9 @@ from branches.periods import Period
 from reports.ledgers import REGISTRY, write_xlsx
 from tests.conftest import add_record, make_member
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 D = datetime.date
 Q1 = Period.quarter(2026, 1)
 CODES = ["roster", "activities", "compliance", "overdue_elections"]

@@ -23,6 +23,9 @@ from reports.services import build_bulletin
 from tests.conftest import add_record
 from tests.reports.test_downloads import MembersBySexLedger, MembersLedger
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 D = datetime.date
 ENGLISH = {"language": "en"}  # chosen with the language switch
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

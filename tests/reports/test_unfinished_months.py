@@ -16,6 +16,9 @@ from reports.models import Bulletin
 from reports.services import build_bulletin, previous_month
 from reports.tasks import build_previous_month_bulletin
 
+# The standing cast, built once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_cast")
+
 
 def _this_month() -> Period:
     today = timezone.localdate()
