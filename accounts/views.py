@@ -10,8 +10,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
-from .models import User
-
 
 def landing_url(user) -> str:
     """Where a user goes after logging in (or on opening the portal home): the admin for
@@ -47,8 +45,8 @@ class PortalPasswordChangeView(PasswordChangeView):
         return landing_url(self.request.user)
 
     def form_valid(self, form):
+        form.user.must_change_password = False  # saved with the new password, in one write
         response = super().form_valid(form)
-        User.objects.filter(pk=self.request.user.pk).update(must_change_password=False)
         messages.success(self.request, gettext("Your password has been changed."))
         return response
 

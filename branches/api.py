@@ -348,7 +348,9 @@ class ActivityTypeRefField(serializers.Field):
             found = ActivityType.objects.filter(pk=data).first()
         elif isinstance(data, str) and data.strip():
             value = data.strip()
-            lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
+            lookup = (
+                {"pk": int(value)} if value.isascii() and value.isdecimal() else {"code": value}
+            )
             found = ActivityType.objects.filter(**lookup).first()
         if found is None:
             self.fail("unknown", value=data)
@@ -463,7 +465,7 @@ class ActivityRecordSerializer(serializers.ModelSerializer):
 
     def get_filed_by_name(self, obj: ActivityRecord) -> str | None:
         user = obj.filed_by
-        return (user.get_full_name() or user.get_username()) if user is not None else None
+        return user.display_name if user is not None else None
 
     def validate(self, attrs: dict) -> dict:
         # Member ids outside the user's scope are refused here, by id: the service would name

@@ -171,14 +171,18 @@ class ActivityRecordForm(forms.Form):
         """The kept files ticked "remove"."""
         if not self.is_bound:
             return []
-        return [int(v) for v in self.data.getlist("remove_pending") if v.isdigit()]
+        return [
+            int(v) for v in self.data.getlist("remove_pending") if v.isdecimal() and v.isascii()
+        ]
 
     @property
     def removed_attachment_ids(self) -> list[int]:
         """The record's attachments ticked "remove" (editing)."""
         if not self.is_bound:
             return []
-        return [int(v) for v in self.data.getlist("remove_attachment") if v.isdigit()]
+        return [
+            int(v) for v in self.data.getlist("remove_attachment") if v.isdecimal() and v.isascii()
+        ]
 
     def activity_input(
         self, attachments: list[UploadedFile], pending: list[PendingUpload] | None = None

@@ -230,7 +230,7 @@ class _SheetReader:
             elif name == "dimension":
                 last = attrs.get("ref", "").rpartition(":")[2].lstrip("$")
                 digits = last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$")
-                self.declared_rows = int(digits) if digits.isdigit() else 0
+                self.declared_rows = int(digits) if digits.isascii() and digits.isdecimal() else 0
 
         def text(data: str) -> None:
             if buffer is not None:

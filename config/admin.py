@@ -44,7 +44,7 @@ class PortalAdminSite(admin.AdminSite):
         "LedgerExport",
         "User",
     ]
-    TECHNICAL_APPS = {"django_celery_beat", "authtoken", "auth"}
+    TECHNICAL_APPS = {"django_celery_beat", "auth"}  # tokens stay: staff revoke them there
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)

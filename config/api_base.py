@@ -39,7 +39,7 @@ MAX_ID = 2**63 - 1  # the largest id a database column holds
 
 def fits_an_id(value: str) -> bool:
     """A path's id that a database can compare (SQLite overflows past 2**63 - 1)."""
-    return value.isdigit() and int(value) <= MAX_ID
+    return value.isascii() and value.isdecimal() and int(value) <= MAX_ID
 
 
 class ScopedViewSetMixin:

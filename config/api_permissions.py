@@ -28,6 +28,10 @@ class CapabilityPermission(permissions.BasePermission):
         if getattr(view, "read_capability", None) is None:
             return False  # declares nothing: refused
         name = capability_for(view, request.method)
+        if name != access.PUBLIC and getattr(request.user, "must_change_password", False):
+            # A token gets past the portal's first-login redirect: the API refuses too.
+            self.message = _("Change your password in the portal first.")
+            return False
         if name is None:
             # A view without a write capability has no write handler: let DRF answer 405.
             return access.is_active_user(request.user)

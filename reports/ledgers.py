@@ -828,9 +828,12 @@ class BulletinLedger(Ledger):
         from .models import BulletinRow
 
         unit, organization = self.params["unit"], self.params["organization"]
-        lines = BulletinRow.objects.filter(bulletin__month=self.params["period"].start).order_by(
-            "unit_name", "organization_code"
-        )
+        from .selectors import all_bulletins
+
+        # Only the bulletins the pages show: a month built before it ended never is.
+        lines = BulletinRow.objects.filter(
+            bulletin__in=all_bulletins(), bulletin__month=self.params["period"].start
+        ).order_by("unit_name", "organization_code")
         if access.sees_whole_city(self.user) and organization is None:
             # History as published: lines of organizations deleted since stay for the city (by
             # the unit stored on the line), with the joint committees that span the unit.

@@ -323,11 +323,12 @@ def run_export(export_id: int) -> LedgerExport:
 def retry_export(user: User, export: LedgerExport) -> LedgerExport:
     """Build a failed job again, or one stuck past LEDGER_EXPORT_STUCK_MINUTES."""
     access.require(user, "ledger.download", export)
-    stuck = stuck_exports().filter(pk=export.pk).exists()
-    if export.status != ExportStatus.FAILED and not stuck:
-        raise ValidationError(gettext("Only a failed or stopped export can be retried."))
     ensure_broker()
-    LedgerExport.objects.filter(pk=export.pk).update(
+    # The condition is in the UPDATE: of two retries sent at once, only one queues the job.
+    retryable = LedgerExport.objects.filter(pk=export.pk).filter(
+        Q(status=ExportStatus.FAILED) | Q(pk__in=stuck_exports().values("pk"))
+    )
+    changed = retryable.update(
         status=ExportStatus.PENDING,
         error="",
         rows_written=0,
@@ -335,6 +336,8 @@ def retry_export(user: User, export: LedgerExport) -> LedgerExport:
         started_at=None,
         finished_at=None,
     )
+    if not changed:
+        raise ValidationError(gettext("Only a failed or stopped export can be retried."))
     transaction.on_commit(lambda: _send(export.pk))
     export.refresh_from_db()
     return export

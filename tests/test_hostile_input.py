@@ -147,3 +147,19 @@ def test_a_change_and_a_delete_of_one_record_at_once(tree, activity_types, secre
             thread.join()
     assert 500 not in statuses
     assert statuses.count(204) == 10
+
+
+@pytest.mark.parametrize("field", ["remove_pending", "remove_attachment"])
+def test_a_non_ascii_digit_among_ids_to_remove_is_no_500(tree, activity_types, client_for, field):
+    url = reverse("portal:activity_new", args=[tree.branch_a.pk])
+    response = client_for("secretary_a").post(url, {field: "²", "topic": ""})
+    assert response.status_code == 200  # the form again, with its errors
+
+
+def test_a_non_ascii_digit_as_activity_type_is_a_400(tree, activity_types, client_for):
+    response = client_for("secretary_a").post(
+        reverse("activity-record-list"),
+        {"organization": tree.branch_a.pk, "activity_type": "²", "topic": "学习"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400

@@ -141,3 +141,11 @@ def test_every_portal_user_can_change_their_password(tree, client_for, role):
     page = client_for(role).get(reverse("portal:password_change"))
     assert page.status_code == 200
     assert "修改密码" in page.content.decode()
+
+
+def test_a_token_does_not_skip_the_first_password_change(secretary_a, client):
+    User.objects.filter(pk=secretary_a.pk).update(must_change_password=True)
+    token = Token.objects.create(user=secretary_a)
+    response = client.get(reverse("member-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 403
+    assert "请先在门户中修改密码" in response.json()["detail"]
