@@ -8,6 +8,11 @@ class BranchesConfig(AppConfig):
     verbose_name = _("Organizations and members")
 
     def ready(self) -> None:
+        from . import counts
         from .db_triggers import install_after_migrate
 
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="branches_triggers")
+        post_migrate.connect(
+            counts.refresh_after_migrate, sender=self, dispatch_uid="branches_counts"
+        )
+        counts.connect_signals()

@@ -10,7 +10,8 @@ development and tests) the ORM's bulk operations do the same: django-simple-hist
 Both ways write the same rows: every member column (created_at and updated_at as now), a
 history row per member ("+" new, "~" changed, by `user`, at now), and, with `admin_log`, a log
 entry per member as the admin writes them. Database triggers and constraints run on COPY as on
-INSERT. The caller holds the transaction.
+INSERT. Then the stored counts are refreshed (`branches.counts`), since neither way sends
+signals. The caller holds the transaction.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone, translation
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .counts import refresh_counts
 from .models import Member
 
 if TYPE_CHECKING:
@@ -55,6 +57,33 @@ def save_members(
         _save_by_copy(new, changed, user, now, admin_log)
     else:
         _save_by_orm(new, changed, user, now, admin_log)
+    refresh_counts()  # neither way sends signals
+
+
+def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """Insert new rows whose ids nobody needs back: by COPY on PostgreSQL (psycopg2), by
+    `bulk_create` elsewhere. No signals either way; every concrete field but an automatic
+    primary key is written as the object holds it (defaults included). For plain columns
+    (text, numbers, dates, booleans, foreign keys); a JSON column goes through its field."""
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if hasattr(cursor.cursor, "copy_expert"):
+                prepared = [
+                    (f.attname, f if isinstance(f, models.JSONField) else None) for f in fields
+                ]
+                rows = (
+                    [
+                        field.get_db_prep_save(getattr(o, attname), connection)
+                        if field
+                        else getattr(o, attname)
+                        for attname, field in prepared
+                    ]
+                    for o in objs
+                )
+                _copy(cursor, model._meta.db_table, [f.column for f in fields], rows)
+                return
+    model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
 
 
 def _can_copy() -> bool:

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -136,15 +136,18 @@ def compute_compliance(
     as_of = min(today, period.end)
 
     orgs = list(organizations.order_by().values("id", "kind", "founded_on", "parent_id"))
-    org_ids = [o["id"] for o in orgs]
-    branch_ids = [o["id"] for o in orgs if o["kind"] == OrganizationKind.BRANCH]
+    # The organizations go into the later queries as subqueries, not as lists of ids: at
+    # province scale, preparing 8,000 ids as parameters cost a third of the run.
+    org_ids = organizations.order_by().values("id")
+    branch_ids = organizations.filter(kind=OrganizationKind.BRANCH).order_by().values("id")
     # Groups under the branches asked about: their meetings decide the branch's 党小组会 line.
-    groups = list(
-        Organization.objects.filter(parent_id__in=branch_ids, kind=OrganizationKind.GROUP)
-        .order_by()
-        .values("id", "kind", "founded_on", "parent_id")
+    groups_asked = Organization.objects.filter(
+        parent_id__in=branch_ids, kind=OrganizationKind.GROUP
     )
-    counted_ids = set(org_ids) | {g["id"] for g in groups}
+    groups = list(groups_asked.order_by().values("id", "kind", "founded_on", "parent_id"))
+    counted_ids = Organization.objects.filter(
+        Q(pk__in=org_ids) | Q(pk__in=groups_asked.values("id"))
+    ).values("id")
 
     rules = [
         r
@@ -162,7 +165,7 @@ def compute_compliance(
         .values_list("branch_id", "n")
     )
     held: dict[tuple[int, int, datetime.date], int] = defaultdict(int)
-    if rules and counted_ids:
+    if rules and orgs:
         rows = (
             ActivityRecord.objects.filter(
                 organization_id__in=counted_ids,

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import access
 from accounts.models import Role
 
+from .counts import ancestor_ids
 from .models import (
     COMMITTEE_DUTIES,
     ActivityRecord,
@@ -79,6 +95,21 @@ def visible_units(user: User | None) -> QuerySet[Unit]:
     return Unit.objects.filter(pk__in=visible_organizations(user).values("unit"))
 
 
+def visible_members_in_parts(user: User | None) -> list[QuerySet[Member]]:
+    """`visible_members(user)` as disjoint parts that an index serves each, for grouped counts:
+    the members of visible branches, and those seen only through a visible group. One query
+    with both (`branch IN … OR group IN …`) reads every member of the table."""
+    if access.sees_whole_city(user):
+        return [Member.objects.all()]
+    # As a list of ids: a unit's or a subtree's worth. As a subquery (whose ORs the planner
+    # cannot size), PostgreSQL hashes it and reads every member (62 ms at province scale).
+    orgs = list(visible_organizations(user).values_list("pk", flat=True))
+    return [
+        Member.objects.filter(branch__in=orgs),
+        Member.objects.filter(group__in=orgs).exclude(branch__in=orgs),
+    ]
+
+
 def visible_members(user: User | None) -> QuerySet[Member]:
     """Members of the organizations the user sees (a group's members with their group)."""
     if access.sees_whole_city(user):
@@ -95,30 +126,92 @@ class SubqueryCount(Subquery):
 
 
 def with_member_counts(qs: QuerySet[Organization], user: User | None) -> QuerySet[Organization]:
-    """Annotate member, full-member, committee and sub-organization counts, in one query.
+    """Annotate member, full-member, committee and sub-organization counts (`branches.counts`).
 
     Counts are of what `user` may see, so a page never shows a number its lists cannot
-    explain: a joint committee seen by the inspector of one of its units counts the members
-    of that unit's branches, not the other unit's.
+    explain. Most users see whole subtrees, and the stored counts are theirs (a join on the
+    primary key). The inspector of one unit of a joint committee sees the committee but not
+    the other units' branches under it: for such organizations (a handful), the counts over
+    what they see are computed here, in three small queries, and put in as literals, so the
+    page still sorts and paginates in SQL.
     """
-    # A member counts for their branch and every organization above it; a group its own.
-    members = visible_members(user).filter(
-        Q(branch__path__startswith=OuterRef("path")) | Q(group=OuterRef("pk"))
-    )
+    scoped = _counts_within_partial_subtrees(user)
     return qs.annotate(
-        member_count=SubqueryCount(members.values("pk")),
-        full_member_count=SubqueryCount(members.filter(status=MemberStatus.FULL).values("pk")),
-        committee_size=SubqueryCount(
-            Member.objects.filter(branch=OuterRef("pk"), duty__in=COMMITTEE_DUTIES).values("pk")
-        ),
-        child_count=SubqueryCount(
-            visible_organizations(user).filter(parent=OuterRef("pk")).values("pk")
-        ),
+        member_count=_stored_or(F("counts__members"), scoped.members),
+        full_member_count=_stored_or(F("counts__full_members"), scoped.full_members),
+        committee_size=Coalesce(F("counts__committee"), 0),
+        child_count=_stored_or(F("counts__children"), scoped.children),
     )
+
+
+@dataclass
+class _ScopedCounts:
+    members: dict[int, int] = field(default_factory=dict)
+    full_members: dict[int, int] = field(default_factory=dict)
+    children: dict[int, int] = field(default_factory=dict)
+
+
+def _stored_or(stored: F, overrides: dict[int, int], default: int | None = None) -> Expression:
+    """The stored count, or the literal in `overrides` for the rows listed there (and
+    `default` instead of the stored count when given)."""
+    otherwise = Coalesce(stored, 0) if default is None else Value(default)
+    if not overrides:
+        return otherwise
+    whens = [When(pk=pk, then=Value(n)) for pk, n in sorted(overrides.items())]
+    return Case(*whens, default=otherwise, output_field=IntegerField())
+
+
+def _counts_within_partial_subtrees(user: User | None) -> _ScopedCounts:
+    """For the visible organizations with something invisible under them: their counts over
+    what the user sees. Nothing to do for the whole city, a secretary (their scope is a whole
+    subtree) or an inspector with no joint committee."""
+    scoped = _ScopedCounts()
+    if access.sees_whole_city(user) or access.role_of(user) == Role.SECRETARY:
+        return scoped  # a secretary's scope is a subtree (`visible_organizations`)
+    visible = visible_organizations(user)
+    hidden_below = (
+        Organization.objects.filter(parent__in=visible.values("pk"))
+        .exclude(pk__in=visible.values("pk"))
+        .values_list("path", flat=True)
+    )
+    above_hidden = {pk for path in hidden_below for pk in ancestor_ids(path)[:-1]}
+    if not above_hidden:
+        return scoped
+    partial = list(visible.filter(pk__in=above_hidden).values_list("pk", "path"))
+    if not partial:
+        return scoped
+    under_partial = Q(group__in=[pk for pk, _path in partial])
+    for _pk, path in partial:
+        under_partial |= Q(branch__path__startswith=path)
+    rows = [
+        row
+        for part in visible_members_in_parts(user)
+        for row in part.filter(under_partial)
+        .order_by()
+        .values_list("branch__path", "group_id")
+        .annotate(n=Count("pk"), full=Count("pk", filter=Q(status=MemberStatus.FULL)))
+    ]
+    for pk, _path in partial:
+        scoped.members[pk] = scoped.full_members[pk] = 0
+    for branch_path, group_id, n, full in rows:
+        for pk, path in partial:
+            if branch_path.startswith(path) or group_id == pk:
+                scoped.members[pk] += n
+                scoped.full_members[pk] += full
+    scoped.children = {pk: 0 for pk, _path in partial}
+    children = (
+        visible.filter(parent__in=[pk for pk, _path in partial])
+        .order_by()
+        .values_list("parent_id")
+        .annotate(n=Count("pk"))
+    )
+    scoped.children.update(dict(children))
+    return scoped
 
 
 def with_current_term(qs: QuerySet[Organization]) -> QuerySet[Organization]:
-    current = Term.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True)
+    # One current term per organization (a constraint): no ordering needed.
+    current = Term.objects.filter(organization=OuterRef("pk"), ended_on__isnull=True).order_by()
     return qs.annotate(
         term_started_on=Subquery(current.values("started_on")[:1]),
         election_due_on=Subquery(current.values("due_on")[:1]),
@@ -150,27 +243,49 @@ def unit_counts_in_scope(qs: QuerySet[Unit], user: User | None) -> QuerySet[Unit
 
     An organization counts under every unit it belongs to (`Organization.objects.of_unit`:
     a joint committee under each of its units); a member under their branch's units. The
-    same numbers as the organization and member lists filtered by that unit.
+    same numbers as the organization and member lists filtered by that unit. The whole city
+    reads the stored counts (`branches.counts`); anyone else's scope is a unit or a subtree,
+    counted here in four small grouped queries and put in as literals.
     """
-    joint = Organization.joint_units.through.objects.filter(unit=OuterRef(OuterRef("pk")))
-    of_outer_unit = Q(unit=OuterRef("pk")) | Q(pk__in=joint.values("organization_id"))
-    branches_of_outer_unit = Organization.objects.filter(
-        Q(unit=OuterRef(OuterRef("pk")))
-        | Q(
-            pk__in=Organization.joint_units.through.objects.filter(
-                unit=OuterRef(OuterRef(OuterRef("pk")))
-            ).values("organization_id")
+    if access.sees_whole_city(user):
+        return qs.annotate(
+            organization_count=Coalesce(F("counts__organizations"), 0),
+            member_count=Coalesce(F("counts__members"), 0),
         )
-    )
+    visible = visible_organizations(user)
+    joint = Organization.joint_units.through.objects
+    organizations: dict[int, int] = defaultdict(int)
+    units_of: dict[int, set[int]] = defaultdict(set)
+    for pk, unit_id in visible.values_list("pk", "unit_id"):
+        units_of[pk].add(unit_id)
+    for pk, unit_id in joint.filter(organization__in=visible.values("pk")).values_list(
+        "organization_id", "unit_id"
+    ):
+        units_of[pk].add(unit_id)
+    for units in units_of.values():
+        for unit_id in units:
+            organizations[unit_id] += 1
+
+    by_branch: dict[int, int] = defaultdict(int)
+    for part in visible_members_in_parts(user):
+        for branch_id, n in part.order_by().values_list("branch_id").annotate(n=Count("pk")):
+            by_branch[branch_id] += n
+    branch_units: dict[int, set[int]] = defaultdict(set)
+    for pk, unit_id in Organization.objects.filter(pk__in=list(by_branch)).values_list(
+        "pk", "unit_id"
+    ):
+        branch_units[pk].add(unit_id)
+    for pk, unit_id in joint.filter(organization__in=list(by_branch)).values_list(
+        "organization_id", "unit_id"
+    ):
+        branch_units[pk].add(unit_id)
+    members: dict[int, int] = defaultdict(int)
+    for branch_id, n in by_branch.items():
+        for unit_id in branch_units[branch_id]:
+            members[unit_id] += n
     return qs.annotate(
-        organization_count=SubqueryCount(
-            visible_organizations(user).filter(of_outer_unit).values("pk")
-        ),
-        member_count=SubqueryCount(
-            visible_members(user)
-            .filter(branch__in=branches_of_outer_unit.values("pk"))
-            .values("pk")
-        ),
+        organization_count=_stored_or(F("counts__organizations"), organizations, default=0),
+        member_count=_stored_or(F("counts__members"), members, default=0),
     )
 
 
@@ -213,17 +328,35 @@ def duty_rank(field: str = "duty") -> Case:
     )
 
 
-def units_with_top_organizations(user: User | None, today: datetime.date) -> list[Unit]:
-    """The units in scope with their counts, each with `top_organizations`: the organizations
-    in scope whose parent is not (a joint committee under each of its units in the scope).
+def units_with_top_organizations(
+    user: User | None, today: datetime.date, units: QuerySet[Unit] | None = None
+) -> list[Unit]:
+    """The units in scope (or those of `units`, a page of them) with their counts, each with
+    `top_organizations`: the organizations in scope whose parent is not (a joint committee
+    under each of its units in the scope).
 
-    Queries: units with counts, top organizations with counts and current term, and the
-    joint units of those (prefetch).
+    Queries: units with counts, the ids of the top organizations of those units, those with
+    counts and current term, and their joint units (prefetch); the counts may add a few
+    (`unit_counts_in_scope`).
     """
-    units = list(unit_counts_in_scope(visible_units(user), user))
+    units = list(unit_counts_in_scope(visible_units(user) if units is None else units, user))
+    unit_ids = [unit.pk for unit in units]
+    of_these_units = Q(unit__in=unit_ids) | Q(
+        pk__in=Organization.joint_units.through.objects.filter(unit__in=unit_ids).values(
+            "organization_id"
+        )
+    )
+    visible = visible_organizations(user)
+    # The ids first: with the scope's ORs in the same query, the planner expects thousands of
+    # rows and joins the secretaries by scanning every member (58 ms at province scale).
+    top_ids = list(
+        visible.filter(of_these_units)
+        .exclude(parent__in=visible.values("pk"))
+        .values_list("pk", flat=True)
+    )
     tops = (
         organizations_for_display(user)
-        .exclude(parent__in=visible_organizations(user).values("pk"))
+        .filter(pk__in=top_ids)
         .prefetch_related("joint_units")
         .order_by("unit__sort_order", "unit__name", "path")
     )

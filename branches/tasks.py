@@ -1,4 +1,4 @@
-"""Thin, idempotent Celery tasks over branches.roster_jobs; they take ids, never objects."""
+"""Thin, idempotent Celery tasks over branches' modules; they take ids, never objects."""
 
 from celery import shared_task
 from django.db import close_old_connections
@@ -30,3 +30,12 @@ def clear_pending_uploads() -> int:
     from . import services
 
     return services.clear_pending_uploads()
+
+
+@shared_task(name="branches.refresh_counts")
+def refresh_counts() -> int:
+    """Recompute the stored counts (beat, daily): repairs whatever a write that bypassed
+    `branches.counts` left behind. Returns how many rows changed."""
+    from . import counts
+
+    return counts.refresh_counts()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -52,6 +52,7 @@ from .selectors import (
     visible_attachments,
     visible_members,
     visible_organizations,
+    visible_units,
 )
 from .services import (
     attachment_limits_text,
@@ -67,6 +68,8 @@ from .services import (
 )
 
 MEMBERS_PER_PAGE = 50
+UNITS_PER_PAGE = 20  # on the inspectors' home
+UNIT_SEARCH_MAX = 50
 # The organization page lists this many members (one line each, details on tap); the others
 # are a tap away ("show all"), and the member search lists them all with filters.
 ROSTER_FIRST = 20
@@ -90,8 +93,26 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.organization_id:
         return redirect("portal:organization", pk=user.organization_id)
 
-    units = units_with_top_organizations(user, timezone.localdate())
-    return render(request, "portal/home.html", {"units": units})
+    # A page of units: a province-wide inspector has hundreds; a name finds one.
+    search = request.GET.get("q", "").strip()[:UNIT_SEARCH_MAX]
+    in_scope = visible_units(user)
+    if search:
+        in_scope = in_scope.filter(Q(name__icontains=search) | Q(short_name__icontains=search))
+    page = Paginator(in_scope.order_by("sort_order", "name", "pk"), UNITS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = units_with_top_organizations(
+        user, timezone.localdate(), in_scope.filter(pk__in=[u.pk for u in page.object_list])
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "units": page.object_list,
+        "page": page,
+        "q": search,
+        "querystring": query.urlencode(),
+    }
+    return render(request, "portal/home.html", context)
 
 
 @portal_view(read="organization.view")

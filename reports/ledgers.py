@@ -14,17 +14,15 @@ that starts at the one scoping rule:
   optionally a capability the user must hold to see it. The query selects exactly what the
   user's columns read; nothing is kept in step by position.
 
-One writer turns any ledger into an .xlsx file with openpyxl in write-only (streaming) mode:
-memory stays flat whatever the number of rows.
+One writer turns any ledger into an .xlsx file (`write_xlsx`, with `reports.xlsx`: xlsxwriter,
+streaming): memory stays flat whatever the number of rows, every cell is typed, and no text a
+user typed ever becomes a formula.
 
 Apps register theirs in `<app>/ledgers.py` with `@register` (imported at start-up).
 """
 
 from __future__ import annotations
 
-import copy
-import datetime
-import decimal
 import operator
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,10 +35,6 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
 
 from accounts import access
 from accounts.models import display_name
@@ -49,25 +43,22 @@ from branches.periods import YEAR_PATTERN, Period
 from branches.selectors import visible_organizations, visible_units
 from config.files import XLSX
 
+# The column types are reports.xlsx's, re-exported ("X as X"): ledgers declare columns with them.
+from .xlsx import BOOL as BOOL
+from .xlsx import DATE as DATE
+from .xlsx import DATETIME as DATETIME
+from .xlsx import DECIMAL as DECIMAL
+from .xlsx import INT as INT
+from .xlsx import KINDS, XlsxSheet
+from .xlsx import MONEY as MONEY
+from .xlsx import NUMBER_FORMATS as NUMBER_FORMATS
+from .xlsx import PERCENT as PERCENT
+from .xlsx import TEXT as TEXT
+
 if TYPE_CHECKING:
     from accounts.models import User
 
 Row = Mapping[str, Any]
-
-TEXT, INT, DECIMAL, MONEY, PERCENT, DATE, DATETIME, BOOL = (
-    "text", "int", "decimal", "money", "percent", "date", "datetime", "bool"
-)  # fmt: skip
-NUMBER_FORMATS = {
-    INT: "0",
-    DECIMAL: "0.00",
-    MONEY: "#,##0.00",
-    PERCENT: "0.0%",
-    DATE: "yyyy-mm-dd",
-    DATETIME: "yyyy-mm-dd hh:mm",
-}
-# A cell starting with one of these would be read by Excel as a formula (CSV/formula injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 # -- filters ----------------------------------------------------------------------------------
 
@@ -515,7 +506,7 @@ class Column:
     source: Value = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.type not in (TEXT, BOOL) and self.type not in NUMBER_FORMATS:
+        if self.type not in KINDS:
             raise ValueError(f"Unknown column type {self.type!r}")
         object.__setattr__(self, "source", as_value(self.value))
 
@@ -619,83 +610,23 @@ def all_filter_names() -> set[str]:
 
 # -- the writer -------------------------------------------------------------------------------
 
-TITLE_FONT = Font(size=14, bold=True)
-NOTE_FONT = Font(size=9, color="555555")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="B22222")  # party red
-HEADER_BORDER = Border(bottom=Side(style="thin", color="000000"))
-HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-HEADER_ROW = 4  # title, filters, build time, then the header
-
-
-def _converter(ws, column: Column, read: Callable[[Row], Any]) -> Callable[[Row], Any]:
-    """A per-column function from a row to what the sheet gets (chosen once per column).
-
-    It runs for every cell, so the work is done here, once per column: how the value is read
-    (`read`, e.g. a C-level itemgetter), words and styles are looked up now; a plain value goes
-    through as it is, and a cell object is made only where a number format is needed (a cell
-    passed to openpyxl costs an exception and a new cell).
-    """
-    if column.type == TEXT:
-
-        def text(row: Row) -> Any:
-            value = read(row)
-            if value.__class__ is not str:
-                if value is None:
-                    return None
-                value = str(value)
-            if not value:
-                return None  # an empty text is an empty cell
-            if value.startswith(FORMULA_PREFIXES):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"  # written as text, never as a formula
-                return cell
-            return value
-
-        return text
-
-    if column.type == BOOL:
-        yes, no = gettext("Yes"), gettext("No")
-
-        def boolean(row: Row) -> Any:
-            value = read(row)
-            if value is None:
-                return None
-            return yes if value else no
-
-        return boolean
-
-    if column.type == INT:
-
-        def integer(row: Row) -> Any:
-            # Excel's General format shows a whole number as "0" would: no cell, no style.
-            value = read(row)
-            return None if value is None or value == "" else value
-
-        return integer
-
-    # Setting `number_format` on each cell looks the format up in the workbook every time:
-    # compute the style once and give each cell a copy, before its value (a date then keeps it).
-    template = WriteOnlyCell(ws)
-    template.number_format = NUMBER_FORMATS[column.type]
-    style = template._style
-    dates = column.type in (DATE, DATETIME)
-    decimals = column.type in (MONEY, DECIMAL)
-
-    def formatted(row: Row) -> Any:
-        value = read(row)
-        if value is None or value == "":
-            return None
-        if dates and isinstance(value, datetime.datetime) and value.tzinfo:
-            value = timezone.localtime(value).replace(tzinfo=None)
-        elif decimals and isinstance(value, str):
-            value = decimal.Decimal(value)
-        cell = WriteOnlyCell(ws)
-        cell._style = copy.copy(style)
-        cell.value = value
-        return cell
-
-    return formatted
+# The ledgers' look (xlsxwriter format properties): a title, two notes, the header in party red.
+STYLES = {
+    "title": {"font_size": 14, "bold": True},
+    "note": {"font_size": 9, "font_color": "#555555"},
+    "header": {
+        "bold": True,
+        "font_color": "#FFFFFF",
+        "bg_color": "#B22222",  # party red
+        "pattern": 1,  # solid
+        "bottom": 1,  # thin
+        "bottom_color": "#000000",
+        "align": "center",
+        "valign": "vcenter",
+        "text_wrap": True,
+    },
+}
+HEADER_ROW = 4  # title, filters, build time, then the header (1-based, as Excel numbers rows)
 
 
 # A direct download is built in memory up to this size, then spills to a temporary file.
@@ -731,59 +662,33 @@ def write_xlsx(
 
     `progress(rows_written)` is called every `progress_every` rows (for export jobs).
     """
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=str(ledger.title)[:31])
     columns = ledger.columns
-    for index, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-
-    title = WriteOnlyCell(ws, value=str(ledger.title))
-    title.font = TITLE_FONT
-    ws.append([title])
-    filters = "；".join(ledger.params.describe()) or gettext("All organizations in your scope")
-    note = WriteOnlyCell(ws, value=filters)
-    note.font = NOTE_FONT
-    ws.append([note])
-    user = ledger.user
-    built = WriteOnlyCell(
-        ws,
-        value=gettext("Built %(when)s by %(user)s")
-        % {
+    sheet = XlsxSheet(fileobj, str(ledger.title), [c.width for c in columns], STYLES)
+    try:
+        sheet.line([str(ledger.title)], "title")
+        filters = "；".join(ledger.params.describe()) or gettext("All organizations in your scope")
+        sheet.line([filters], "note")
+        user = ledger.user
+        built = gettext("Built %(when)s by %(user)s") % {
             "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
             "user": display_name(user.first_name, user.last_name, user.get_username()),
-        },
-    )
-    built.font = NOTE_FONT
-    ws.append([built])
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(ws, value=str(column.header))
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.border, cell.alignment = HEADER_BORDER, HEADER_ALIGN
-        header.append(cell)
-    ws.append(header)
-
-    cells = [_converter(ws, column, column.source.reader(ledger)) for column in columns]
-    written = 0
-    try:
-        for row in ledger.rows():
-            ws.append([cell(row) for cell in cells])
-            written += 1
-            if progress is not None and written % progress_every == 0:
-                progress(written)
+        }
+        sheet.line([built], "note")
+        sheet.line([str(column.header) for column in columns], "header")
+        sheet.freeze()
+        cells = [(column.source.reader(ledger), column.type) for column in columns]
+        written = sheet.write_rows(
+            ledger.rows(), cells, progress=progress, progress_every=progress_every
+        )
         if not written:
             # An empty ledger says so, rather than looking like a file cut short.
-            empty = WriteOnlyCell(ws, value=gettext("No rows: nothing in your scope matches."))
-            empty.font = NOTE_FONT
-            ws.append([empty])
+            sheet.line([gettext("No rows: nothing in your scope matches.")], "note")
+        # The header and the data rows (0-based rows for xlsxwriter).
+        sheet.autofilter(HEADER_ROW - 1, HEADER_ROW - 1 + max(written, 1), len(columns))
     except BaseException:
-        ws.close()  # end the sheet's stream now, not at garbage collection
-        ws._writer.cleanup()  # and remove openpyxl's temporary file: a worker lives long
+        sheet.discard()
         raise
-    last_row = HEADER_ROW + max(written, 1)
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(columns))}{last_row}"
-    wb.save(fileobj)
+    sheet.close()
     if progress is not None:
         progress(written)
     return written

@@ -11,6 +11,7 @@ EXPECTED = {
     "reports.sweep_stuck_exports",
     "branches.remove_stale_roster_imports",
     "branches.clear_pending_uploads",
+    "branches.refresh_counts",
 }
 
 

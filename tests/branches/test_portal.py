@@ -150,13 +150,11 @@ def test_home_flags_an_overdue_election(tree, client_for):
     assert response.context["units"][0].top_organizations[0].election_overdue is True
 
 
-def test_home_costs_the_same_queries_for_one_unit_or_many(
-    tree, client_for, inspector_city, django_assert_num_queries
-):
+def _add_units(n):
     from branches.models import Unit
 
-    for i in range(8):
-        unit = Unit.objects.create(name=f"单位{i}")
+    for i in range(n):
+        unit = Unit.objects.create(name=f"单位{i:02d}", sort_order=10 + i)
         committee = Organization.objects.create(
             code=f"U{i}", name=f"单位{i}党委", kind=OrganizationKind.COMMITTEE, unit=unit
         )
@@ -168,12 +166,44 @@ def test_home_costs_the_same_queries_for_one_unit_or_many(
             parent=committee,
         )
         make_member(branch, f"U{i}-0001")
+
+
+@pytest.mark.parametrize("extra_units", [8, 30])
+def test_home_costs_the_same_queries_for_one_unit_or_many(
+    tree, client_for, inspector_city, django_assert_num_queries, extra_units
+):
+    _add_units(extra_units)
     client = client_for("inspector_city")
-    # 1 session, 2 user, 3 units with counts, 4 top organizations with counts and current term,
-    # 5 their joint units (prefetch).
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 how many units, 4 the page of units, 5 those units with counts,
+    # 6 the ids of their top organizations, 7 those with counts and current term, 8 their
+    # joint units (prefetch).
+    with django_assert_num_queries(8):
         response = client.get(reverse("portal:home"))
-    assert len(response.context["units"]) == 10
+    assert len(response.context["units"]) == min(2 + extra_units, 20)
+
+
+def test_home_pages_through_units_and_finds_one_by_name(tree, client_for):
+    _add_units(30)
+    client = client_for("inspector_city")
+    first = client.get(reverse("portal:home")).context["units"]
+    second = client.get(reverse("portal:home"), {"page": 2}).context["units"]
+    assert [u.name for u in first][:2] == ["市统计局", "市水务局"]
+    assert len(first) == 20 and len(second) == 12
+    assert not {u.pk for u in first} & {u.pk for u in second}
+    assert all(len(u.top_organizations) == 1 and u.member_count == 1 for u in second)
+
+    found = client.get(reverse("portal:home"), {"q": "水务"})
+    assert [u.name for u in found.context["units"]] == ["市水务局"]
+    assert found.context["units"][0].member_count == 2
+    nothing = client.get(reverse("portal:home"), {"q": "没有这个单位", "page": "abc"})
+    assert nothing.status_code == 200
+    assert "没有" in nothing.content.decode() and not nothing.context["units"]
+
+
+def test_a_unit_inspector_finds_only_their_units(tree, client_for):
+    _add_units(3)
+    response = client_for("inspector_a").get(reverse("portal:home"), {"q": "单位"})
+    assert response.status_code == 200 and not response.context["units"]
 
 
 # --- my organization ---------------------------------------------------------------------------
@@ -334,8 +364,9 @@ def test_committee_page_costs_the_same_queries_however_many_children(
         )
         make_member(branch, f"AX{i:04d}")
     client = client_for("inspector_a")
-    # 1 session, 2 user, 3 the organization, 4 joint units, 5 sub-organizations (no roster).
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 the organization, 4 joint units, 5 sub-organizations (no roster),
+    # 6 and 7 whether anything hidden lies under what the inspector sees, for each of the two.
+    with django_assert_num_queries(7):
         response = client.get(reverse("portal:organization", args=[tree.committee_a.pk]))
     assert len(response.context["children"]) == 2 + extra_branches
 
