@@ -482,7 +482,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000, help="activity records wanted")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per contender (best)")
-    parser.add_argument("--only", default="a,b,c", help="contenders, e.g. a,b")
+    parser.add_argument("--only", default="a,b,b2,c", help="contenders, e.g. a,b")
     parser.add_argument("--profile", action="store_true", help="cProfile (a) and stop")
     parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc runs")
     parser.add_argument("--measure", choices=sorted(RUNNERS), help=argparse.SUPPRESS)

@@ -206,7 +206,10 @@ class XlsxSheet:
         for item in items:
             row = first + written
             if row >= EXCEL_MAX_ROWS:
-                raise ValueError(f"More rows than an Excel sheet holds ({EXCEL_MAX_ROWS:,}).")
+                raise ValueError(
+                    gettext("More rows than an Excel sheet holds (%(n)s): narrow the filters.")
+                    % {"n": f"{EXCEL_MAX_ROWS:,}"}
+                )
             for column, read, write in columns:
                 write(row, column, read(item))
             written += 1

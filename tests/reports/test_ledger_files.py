@@ -211,7 +211,7 @@ def test_more_rows_than_a_sheet_holds_is_an_error_not_a_file_cut_short(monkeypat
     monkeypatch.setattr("reports.xlsx.EXCEL_MAX_ROWS", 3)
     sheet = XlsxSheet(io.BytesIO(), "满", [8])
     sheet.line(["表头"])
-    with pytest.raises(ValueError, match="More rows than an Excel sheet holds"):
+    with pytest.raises(ValueError, match="行数超过 Excel 工作表的上限"):
         sheet.write_rows(range(5), [(lambda i: i, INT)])
     sheet.discard()
 

@@ -28,8 +28,10 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(demo.SCALES),
             default="small",
-            help=_("small: ~6 units and ~400 members; city: ~60 units and ~20,000 members.")
-            + " province: ~600 units, ~8,000 organizations and ~200,000 members.",
+            help=_(
+                "small: ~6 units and ~400 members; city: ~60 units and ~20,000 members; "
+                "province: ~600 units, ~8,000 organizations and ~200,000 members."
+            ),
         )
         parser.add_argument(
             "--seed",
@@ -87,12 +89,19 @@ class Command(BaseCommand):
                     )
                 )
         verbose = options["verbosity"] >= 1
-        progress = self._progress if scale == "province" or options["verbosity"] >= 2 else None
         started = time.monotonic()
+        progress = None
+        if scale == "province" or options["verbosity"] >= 2:
+
+            def progress(message: str) -> None:
+                self._progress(started, message)
+
         if flush:
             if progress:
                 progress("flush: deleting the existing data")
             deleted = demo.flush()
+            if progress:
+                progress("flush: done")
             if verbose:
                 self.stdout.write(
                     _(
@@ -124,8 +133,10 @@ class Command(BaseCommand):
                 check = self._compliance_line(min(12, activity_months))
             self._report(result, elapsed, check)
 
-    def _progress(self, line: str) -> None:
-        self.stdout.write(line)
+    def _progress(self, started: float, message: str) -> None:
+        """A line of progress: time since the command started, peak memory so far."""
+        elapsed = time.monotonic() - started
+        self.stdout.write(f"[{elapsed:7.1f} s, peak {demo.peak_rss_mb():,} MB] {message}")
         self.stdout.flush()
 
     def _report(self, result: demo.DemoResult, elapsed: float, check: str = "") -> None:
