@@ -185,7 +185,9 @@ def test_home_costs_the_same_queries_for_one_unit_or_many(
 def test_home_pages_through_units_and_finds_one_by_name(tree, client_for):
     _add_units(30)
     client = client_for("inspector_city")
-    first = client.get(reverse("portal:home")).context["units"]
+    first_page = client.get(reverse("portal:home"))
+    assert 'href="?page=2"' in first_page.content.decode()  # the pager
+    first = first_page.context["units"]
     second = client.get(reverse("portal:home"), {"page": 2}).context["units"]
     assert [u.name for u in first][:2] == ["市统计局", "市水务局"]
     assert len(first) == 20 and len(second) == 12
