@@ -21,7 +21,14 @@ def token_expired(token: Token, now: datetime.datetime | None = None) -> bool:
 
 class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        # DRF's lookup, with the user's organization joined (the scoping selectors read it).
+        try:
+            token = self.get_model().objects.select_related("user__organization").get(key=key)
+        except self.get_model().DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        user = token.user
         if token_expired(token):
             token.delete()
             raise exceptions.AuthenticationFailed(
