@@ -27,11 +27,6 @@ def display_name(first_name: str | None, last_name: str | None, username: str | 
 
 
 class PortalUserManager(UserManager):
-    def get_queryset(self):
-        # The user of every request comes with their organization: the scoping selectors then
-        # know its path and kind without a query (`branches.selectors.visible_members`).
-        return super().get_queryset().select_related("organization")
-
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.STAFF)
         return super().create_superuser(username, email, password, **extra_fields)

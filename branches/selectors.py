@@ -108,7 +108,7 @@ def visible_members_in_parts(user: User | None) -> list[QuerySet[Member]]:
 
 def _scope_root(user: User) -> Organization | int:
     """A secretary's organization: the instance when it came with the user (every request's
-    user does, `PortalUserManager`), else its id (a subquery finds its path)."""
+    user does: `accounts.backends`, the API's tokens), else its id (a subquery finds its path)."""
     if User.organization.is_cached(user):
         return user.organization
     return user.organization_id
