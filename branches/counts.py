@@ -59,7 +59,7 @@ def ancestor_ids(path: str) -> list[int]:
 
 def compute_counts() -> tuple[dict[int, tuple[int, int, int, int]], dict[int, tuple[int, int]]]:
     """organization id → (members, full members, committee, children); unit id →
-    (organizations, members). From the tables as they are now, in four queries."""
+    (organizations, members). From the tables as they are now, in five queries."""
     organizations = list(Organization.objects.values_list("pk", "path", "parent_id", "unit_id"))
     joint = list(Organization.joint_units.through.objects.values_list("organization_id", "unit_id"))
     by_branch = (

@@ -2331,15 +2331,6 @@ def _param_converter(field, connection):
     return None
 
 
-def _split(items: list, parts: int) -> list[list]:
-    sizes = allocate(len(items), [1] * parts)
-    out, start = [], 0
-    for size in sizes:
-        out.append(items[start : start + size])
-        start += size
-    return [p for p in out if p]
-
-
 # --------------------------------------------------------------------------------------------
 # Entry points for the command
 # --------------------------------------------------------------------------------------------

@@ -123,6 +123,21 @@ def make_member(branch, member_no, name="党员", group=None, **extra):
     )
 
 
+def add_joint_committee(tree):
+    """committee_a spans a second unit (a survey team), whose branch C-1 sits under it.
+    Returns (unit_c, branch_c), no members yet."""
+    unit_c = Unit.objects.create(name="国家统计局调查队", short_name="调查队", sort_order=3)
+    tree.committee_a.joint_units.add(unit_c)
+    branch_c = Organization.objects.create(
+        code="C-1",
+        name="调查队党支部",
+        kind=OrganizationKind.BRANCH,
+        unit=unit_c,
+        parent=tree.committee_a,
+    )
+    return unit_c, branch_c
+
+
 class Tree(SimpleNamespace):
     """The organizations of the standing cast by name, and `members` by key ("a1", "b2", ...)."""
 

@@ -14,8 +14,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from branches.models import Organization, OrganizationKind, Unit
-from tests.conftest import make_member
+from tests.conftest import add_joint_committee, make_member
 
 # The standing cast, built once for the module (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("module_cast")
@@ -23,15 +22,7 @@ pytestmark = pytest.mark.usefixtures("module_cast")
 
 @pytest.fixture
 def joint(tree):
-    unit_c = Unit.objects.create(name="国家统计局调查队", short_name="调查队", sort_order=3)
-    tree.committee_a.joint_units.add(unit_c)
-    branch_c = Organization.objects.create(
-        code="C-1",
-        name="调查队党支部",
-        kind=OrganizationKind.BRANCH,
-        unit=unit_c,
-        parent=tree.committee_a,
-    )
+    unit_c, branch_c = add_joint_committee(tree)
     for i in range(3):
         make_member(branch_c, f"C000{i}", f"调查{i}")
     return unit_c, branch_c

@@ -21,10 +21,9 @@ from branches.models import (
     Organization,
     OrganizationCounts,
     OrganizationKind,
-    Unit,
 )
 from branches.selectors import SubqueryCount, visible_members, visible_organizations, visible_units
-from tests.conftest import make_member
+from tests.conftest import add_joint_committee, make_member
 
 ROLES = ["staff", "secretary_a", "secretary_b", "inspector_a", "inspector_city"]
 
@@ -88,15 +87,7 @@ def assert_counts_agree(users) -> None:
 @pytest.fixture
 def joint(tree):
     """committee_a spans unit_c too; unit_c's branch (with a group) sits under it."""
-    unit_c = Unit.objects.create(name="国家统计局调查队", short_name="调查队", sort_order=3)
-    tree.committee_a.joint_units.add(unit_c)
-    branch_c = Organization.objects.create(
-        code="C-1",
-        name="调查队党支部",
-        kind=OrganizationKind.BRANCH,
-        unit=unit_c,
-        parent=tree.committee_a,
-    )
+    unit_c, branch_c = add_joint_committee(tree)
     group_c = Organization.objects.create(
         code="C-1-1",
         name="调查队党小组",
