@@ -516,6 +516,15 @@ class ActivityRecordSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_service_errors(exc)) from exc
 
 
+class ActivityRecordListSerializer(ActivityRecordSerializer):
+    """A record in a list: its attendance as counts (`present_count`, `excused_count`,
+    `absent_count`); who was there is on the record itself. Fifty records' names were most
+    of a list's time and size."""
+
+    class Meta(ActivityRecordSerializer.Meta):
+        fields = [f for f in ActivityRecordSerializer.Meta.fields if f != "attendance"]
+
+
 class ActivityRecordUpdateSerializer(ActivityRecordSerializer):
     """Changing a record: its organization stays; what is not sent is kept (attendance too,
     unless `excused` or `absent` is sent); `remove_attachments` deletes attachments by id."""
@@ -615,21 +624,22 @@ class ActivityRecordViewSet(ScopedModelViewSet):
     def get_serializer_class(self) -> type[ActivityRecordSerializer]:
         if self.action in ("update", "partial_update"):
             return ActivityRecordUpdateSerializer
+        if self.action == "list":
+            return ActivityRecordListSerializer
         return ActivityRecordSerializer
 
     def scoped_queryset(self, user: User | None) -> QuerySet[ActivityRecord]:
-        return (
-            visible_activity_records(user)
-            .select_related("organization", "activity_type", "filed_by")
-            .prefetch_related(
-                Prefetch(
-                    "attendances",
-                    queryset=Attendance.objects.select_related("member").order_by(
-                        "member__member_no"
-                    ),
-                ),
-                "attachments",
-            )
+        records = visible_activity_records(user).select_related(
+            "organization", "activity_type", "filed_by"
+        )
+        if self.action == "list":
+            return records.prefetch_related("attachments")
+        return records.prefetch_related(
+            Prefetch(
+                "attendances",
+                queryset=Attendance.objects.select_related("member").order_by("member__member_no"),
+            ),
+            "attachments",
         )
 
     def perform_destroy(self, instance: ActivityRecord) -> None:

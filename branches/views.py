@@ -15,7 +15,6 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +26,7 @@ from accounts import access
 from accounts.access import portal_view
 from accounts.views import landing_url
 from config.files import attachment_response
+from config.pagination import KeysFirstPaginator as Paginator
 
 from .compliance import what_we_still_owe
 from .filters import ActivityRecordFilter, MemberSearchFilter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounts import access
+from config.pagination import KeysFirstPaginator
 
 
 class CapabilityAdmin:
@@ -12,6 +13,7 @@ class CapabilityAdmin:
 
     read_capability: str = "committee.admin"
     write_capability: str | None = "committee.admin"
+    paginator = KeysFirstPaginator  # deep pages of big tables read their keys first
 
     def has_view_permission(self, request, obj=None) -> bool:
         return access.can(request.user, self.read_capability, obj) and super().has_view_permission(

@@ -247,7 +247,7 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="30/min"),
         "user": env.str("API_THROTTLE_USER", default="240/min"),
     },
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

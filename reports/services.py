@@ -279,7 +279,7 @@ def run_export(export_id: int) -> LedgerExport:
     half-written is ever offered for download. Failures are recorded on the job, in words the
     owner can read.
     """
-    export = LedgerExport.objects.select_related("owner").get(pk=export_id)
+    export = LedgerExport.objects.select_related("owner__organization").get(pk=export_id)
     if export.status == ExportStatus.DONE:
         return export
     LedgerExport.objects.filter(pk=export.pk).update(
