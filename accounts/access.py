@@ -198,6 +198,11 @@ CAPABILITIES: dict[str, Capability] = {
         ),
         # Room for the next apps: each is one line of who, on what.
         capability(
+            "pairing.manage",
+            _("Make and change pairings, schemes and partners"),
+            staff=ALWAYS,
+        ),
+        capability(
             "pairing.report",
             _("Report pairing work"),
             staff=ALWAYS,

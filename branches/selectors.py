@@ -81,12 +81,18 @@ def _scope_ids(user: User) -> list[int]:
     return list(visible_organizations(user).values_list("pk", flat=True))
 
 
-def visible_activity_records(user: User | None) -> QuerySet[ActivityRecord]:
+def within_scope(qs: QuerySet, user: User | None, field: str = "organization") -> QuerySet:
+    """The rows of `qs` whose `field` is an organization the user sees: the one home of every
+    scope derived from `visible_organizations` (records, pairings, problems...)."""
     if access.sees_whole_city(user):
-        return ActivityRecord.objects.all()
+        return qs
     if access.role_of(user) == Role.INSPECTOR:
-        return ActivityRecord.objects.filter(organization__in=_scope_ids(user))
-    return ActivityRecord.objects.filter(organization__in=visible_organizations(user).values("pk"))
+        return qs.filter(**{f"{field}__in": _scope_ids(user)})
+    return qs.filter(**{f"{field}__in": visible_organizations(user).values("pk")})
+
+
+def visible_activity_records(user: User | None) -> QuerySet[ActivityRecord]:
+    return within_scope(ActivityRecord.objects.all(), user)
 
 
 def visible_attachments(user: User | None) -> QuerySet[Attachment]:

@@ -287,6 +287,8 @@ ACTIVITY_ATTACHMENT_MAX_MB = env.int("ACTIVITY_ATTACHMENT_MAX_MB", default=10)  
 # Per record, existing and new together (portal, API and admin alike).
 ACTIVITY_ATTACHMENTS_MAX_FILES = env.int("ACTIVITY_ATTACHMENTS_MAX_FILES", default=20)
 ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB = env.int("ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB", default=100)
+# A pairing with no visit in this many days is listed as unvisited (pairings progress).
+PAIRING_VISIT_DAYS = env.int("PAIRING_VISIT_DAYS", default=90)
 # Files received with a form that came back with errors are kept for the user this long
 # (then `manage.py clear_pending_uploads`, or the next submission, deletes them).
 ACTIVITY_PENDING_UPLOAD_HOURS = env.int("ACTIVITY_PENDING_UPLOAD_HOURS", default=24)

@@ -149,6 +149,7 @@ HELD = {
     "bulletin.view_ranking": (True, False, True, False),
     "bulletin.build": (True, False, False, False),
     "committee.admin": (True, False, False, False),
+    "pairing.manage": (True, False, False, False),
     "account.password": (True, True, True, False),
     "activity.file": (True, True, False, False),
     "activity.change": (True, True, False, False),
