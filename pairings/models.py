@@ -245,8 +245,9 @@ class CounterpartKind(models.TextChoices):
 class MemberPair(OnPairing):
     """An organ member paired with a village member or a key household."""
 
+    # A member who leaves the roster takes their pairs along (a roster import deletes them).
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="pairs", verbose_name=_("organ member")
+        Member, on_delete=models.CASCADE, related_name="pairs", verbose_name=_("organ member")
     )
     counterpart_kind = models.CharField(
         _("paired with"), max_length=20, choices=CounterpartKind.choices
