@@ -876,6 +876,7 @@ class DemoResult:
     seed: int
     counts: dict[str, int]
     accounts: list[DemoAccount]
+    pairings: dict = field(default_factory=dict)  # `pairings.demo`'s figures
 
 
 # --------------------------------------------------------------------------------------------
@@ -912,6 +913,7 @@ class DemoBuilder:
         self.accounts: list[DemoAccount] = []
         self.activity_record_count = 0
         self.attendance_count = 0
+        self.pairing_figures: dict = {}
         self._types_by_code: dict[str, ActivityType] = {}
         self._codes: Counter[int] = Counter()
         self._unit_numbers: dict[int, int] = {}  # unit pk -> its place in `units`, from 1
@@ -935,8 +937,11 @@ class DemoBuilder:
             self.say(f"terms: {len(self.terms):,}")
             self.build_users()
             self.build_activity_records()  # after the accounts: the secretaries file them
+            self.build_pairings()  # after the activity records: a visit may be a theme day
             self._finish()
-        return DemoResult(self.scale.name, self.seed, self.counts(), self.accounts)
+        return DemoResult(
+            self.scale.name, self.seed, self.counts(), self.accounts, self.pairing_figures
+        )
 
     def _finish(self) -> None:
         """The last step, in the transaction, once every row is written."""
@@ -1876,6 +1881,17 @@ class DemoBuilder:
         place = topic.place or (life.room if rng.random() < 0.8 else rng.choice(life.rooms))
         return text, place
 
+    # ---- pairings (结对共建): `pairings.demo` ----------------------------------------------------
+
+    def build_pairings(self) -> dict:
+        from pairings.demo import build_pairings
+
+        self.say("pairings")
+        self.pairing_figures = build_pairings(self)
+        f = self.pairing_figures
+        self.say(f"pairings: {f['pairings']:,}; help records: {f['help_records']:,}")
+        return self.pairing_figures
+
     # ---- demo accounts ------------------------------------------------------------------------
 
     def build_users(self) -> list[DemoAccount]:
@@ -2400,6 +2416,7 @@ def flush() -> dict[str, int]:
     away. Other accounts stay; any that pointed at a deleted organization lose it (secretaries
     among them are deactivated: they have nothing to run).
     """
+    from pairings.demo import flush as flush_pairings
     from reports.models import Bulletin
 
     deleted: dict[str, int] = {}
@@ -2407,6 +2424,8 @@ def flush() -> dict[str, int]:
     with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False), deferred():
         # Bulletins were built from the data going away: they would describe nobody.
         deleted["bulletins"] = Bulletin.objects.all().delete()[1].get(Bulletin._meta.label, 0)
+        # Pairings protect their organizations, and help records point at activity records.
+        deleted.update(flush_pairings())
         deleted.update(_flush_activity_records())
         deleted["users"] = (
             User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
@@ -2450,12 +2469,13 @@ def _flush_activity_records() -> dict[str, int]:
         "attachments": Attachment.objects.all().delete()[0],
     }
     records = ActivityRecord.objects.all()
-    if {rel.related_model for rel in ActivityRecord._meta.related_objects} <= {
+    others = {rel.related_model for rel in ActivityRecord._meta.related_objects} - {
         Attendance,
         Attachment,
-    }:
-        # Nothing else points at a record: one DELETE, instead of loading every record to send
-        # it a delete signal (history is off here anyway).
+    }
+    if not any(model._base_manager.exists() for model in others):
+        # Nothing else points at a record (the pairings' help records went first): one DELETE,
+        # instead of loading every record to send it a delete signal (history is off here).
         deleted["activity_records"] = records._raw_delete(records.db)
     else:
         deleted["activity_records"] = records.delete()[0]
@@ -2466,28 +2486,41 @@ def _flush_activity_records() -> dict[str, int]:
 
 
 def _truncate(*table_models) -> dict[type[models.Model], int] | None:
-    """On PostgreSQL, when no foreign key of another table points into these tables: count their
-    rows, then empty them in one TRUNCATE (instant; a DELETE of ten million attendance rows takes
-    minutes, and each deleted record queues a check). No signals, no history: only for rows
-    nothing listens to. None (and nothing done) elsewhere, or when another table points in."""
+    """On PostgreSQL, when no foreign key of another table with rows points into these tables:
+    count their rows, then empty them in one TRUNCATE (instant; a DELETE of ten million
+    attendance rows takes minutes, and each deleted record queues a check). Empty tables that
+    point in (the pairings' help records, flushed first) join the TRUNCATE, locked first, so
+    nothing is lost. No signals, no history: only for rows nothing listens to. None (and
+    nothing done) elsewhere, or when a table with rows points in."""
     connection = connections[router.db_for_write(table_models[0])]
     if connection.vendor != "postgresql":
         return None
     qn = connection.ops.quote_name
     tables = [qn(m._meta.db_table) for m in table_models]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
-            "AND confrelid = ANY(%s::regclass[]) AND NOT conrelid = ANY(%s::regclass[])",
-            [tables, tables],
-        )
-        if cursor.fetchone()[0]:
-            return None
+        also: list[str] = []  # empty tables pointing in, and those pointing into them
+        while True:
+            inside = tables + also
+            cursor.execute(
+                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                "AND confrelid = ANY(%s::regclass[]) AND NOT conrelid = ANY(%s::regclass[]) "
+                "ORDER BY 1",
+                [inside, inside],
+            )
+            pointing = [row[0] for row in cursor.fetchall()]
+            if not pointing:
+                break
+            cursor.execute(f"LOCK TABLE {', '.join(pointing)} IN SHARE MODE")
+            for table in pointing:
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+                if cursor.fetchone()[0]:
+                    return None
+            also += pointing
         counts = {}
         for model, table in zip(table_models, tables, strict=True):
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[model] = cursor.fetchone()[0]
-        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        cursor.execute(f"TRUNCATE {', '.join(tables + also)}")
     return counts
 
 

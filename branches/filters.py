@@ -33,6 +33,13 @@ class IdField(forms.IntegerField):
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
 
+    def to_python(self, value):
+        # Django's IntegerField reads "5.0" as 5; an id is written in digits only (the schema
+        # says integer, and the schema fuzz sends "9631000811581792.0").
+        if isinstance(value, str) and value.strip() and not value.strip().isdigit():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):

@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("", include("branches.urls")),
     path("reports/", include("reports.urls")),
+    path("pairings/", include("pairings.urls")),
 ]

@@ -77,9 +77,13 @@ def pairings_for_display(user: User | None) -> QuerySet[Pairing]:
     )
 
 
-def help_totals_of_pairing() -> dict:
+def help_totals_of_pairing(
+    start: datetime.date | None = None, end: datetime.date | None = None
+) -> dict:
     """Per-pairing aggregates, as correlated subqueries on indexed foreign keys (one row
-    each: the list stays one query and aggregates do not multiply each other's joins)."""
+    each: the list stays one query and aggregates do not multiply each other's joins).
+    Visits, the last visit, funds and goods value count the help dated from `start` to `end`
+    (either may be None); needs, measures and projects as they stand."""
     from django.db.models import BigIntegerField, IntegerField, Subquery
     from django.db.models.functions import Coalesce
 
@@ -100,6 +104,10 @@ def help_totals_of_pairing() -> dict:
     fen = BigIntegerField()
     count = IntegerField()
     helps = HelpRecord.objects.all()
+    if start is not None:
+        helps = helps.filter(date__gte=start)
+    if end is not None:
+        helps = helps.filter(date__lte=end)
     return {
         "visit_count": one(helps.filter(kind=HelpKind.VISIT), Count("pk"), count),
         # In whole fen (`config.money`): `yuan(pairing.funds_fen)` for display.

@@ -73,9 +73,9 @@ class PairingInput:
     override_reason: str = ""
 
 
-def pairing_errors(data: PairingInput, pairing: Pairing | None = None) -> dict[str, str]:
-    """Every error of a pairing about to be made or changed, override applied: shape errors
-    always, the scheme's limits unless a reason is given. The import and the admin ask it too."""
+def pairing_field_errors(data: PairingInput) -> dict[str, str]:
+    """What no override changes: the scheme takes this organization and partner, the status,
+    the docking date. The spreadsheet import asks it per row (it counts the limits itself)."""
     errors = shape_errors(data.scheme, data.organization, data.partner)
     if data.status not in PairingStatus.values:
         errors["status"] = gettext("Unknown status.")
@@ -84,6 +84,13 @@ def pairing_errors(data: PairingInput, pairing: Pairing | None = None) -> dict[s
     if data.docked_on is not None and data.docked_on < data.started_on:
         errors["docked_on"] = gettext("Docking cannot come before the start.")
     _not_in_future(errors, "docked_on", data.docked_on)
+    return errors
+
+
+def pairing_errors(data: PairingInput, pairing: Pairing | None = None) -> dict[str, str]:
+    """Every error of a pairing about to be made or changed, override applied: field errors
+    always, the scheme's limits unless a reason is given. The admin asks it too."""
+    errors = pairing_field_errors(data)
     if data.status != PairingStatus.ENDED and not errors:
         current = Pairing.objects.current().filter(scheme=data.scheme)
         if pairing is not None:

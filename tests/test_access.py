@@ -30,12 +30,18 @@ from config.api_permissions import CapabilityPermission
 from tests import access_coverage
 from tests import test_permissions as branches_table
 from tests.conftest import add_record
+from tests.pairings import test_api_permissions as pairings_api_table
+from tests.pairings import test_portal_permissions as pairings_portal_table
 from tests.reports import test_reports_permissions as reports_table
 
 # The standing cast, built once for the module (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("module_cast")
 
-TABLE_NAMES = {row[1] for row in branches_table.MATRIX} | {row[1] for row in reports_table.MATRIX}
+TABLE_NAMES = {
+    row[1]
+    for table in (branches_table, reports_table, pairings_portal_table, pairings_api_table)
+    for row in table.MATRIX
+}
 
 
 def _patterns(*extra):

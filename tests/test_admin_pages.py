@@ -104,6 +104,72 @@ def _beat(model_name: str, **fields) -> Callable:
     return make
 
 
+def _pairing_objects(cast) -> dict:
+    """A pairing of branch A with a village, and one of each thing recorded on it."""
+    from pairings.defaults import seed_schemes
+    from pairings.models import (
+        HelpPhoto,
+        HelpRecord,
+        Measure,
+        MemberPair,
+        Milestone,
+        Need,
+        Pairing,
+        PartnerOrganization,
+        Project,
+        Scheme,
+    )
+
+    seed_schemes(Scheme)
+    partner = PartnerOrganization.objects.create(name="东村党支部", kind="village", town="城关镇")
+    pairing = Pairing.objects.create(
+        scheme=Scheme.objects.get(code="one_plus_one"),
+        organization=cast.tree.branch_a,
+        partner=partner,
+        started_on=datetime.date(2025, 1, 1),
+    )
+    need = Need.objects.create(pairing=pairing, description="村道硬化", found_on=pairing.started_on)
+    Measure.objects.create(need=need, description="争取资金")
+    project = Project.objects.create(
+        pairing=pairing,
+        name="村级书屋",
+        started_on=pairing.started_on,
+        due_on=datetime.date(2025, 12, 31),
+    )
+    Milestone.objects.create(project=project, name="选址", due_on=datetime.date(2025, 3, 1))
+    visit = HelpRecord.objects.create(
+        pairing=pairing, kind="visit", date=datetime.date(2025, 2, 1), description="走访"
+    )
+    visit.participants.add(cast.tree.members["a1"])
+    HelpPhoto.objects.create(
+        help_record=visit,
+        file=SimpleUploadedFile("现场.jpg", JPEG),
+        original_name="现场.jpg",
+        content_type="image/jpeg",
+        size=len(JPEG),
+    )
+    pair = MemberPair.objects.create(
+        pairing=pairing,
+        member=cast.tree.members["a1"],
+        counterpart_kind="key_household",
+        counterpart_name="王大爷",
+        started_on=pairing.started_on,
+    )
+    return {
+        "PartnerOrganization": partner,
+        "Scheme": pairing.scheme,
+        "Pairing": pairing,
+        "Need": need,
+        "Project": project,
+        "HelpRecord": visit,
+        "MemberPair": pair,
+    }
+
+
+def _pairing_object(name: str) -> Callable:
+    return lambda cast: _pairing_objects(cast)[name]
+
+
 # One object per registered model, made from the standing cast (tests/conftest.py).
 def _axes(model: str, **fields):
     """A failed login's record (django-axes), for its admin pages."""
@@ -151,6 +217,18 @@ OBJECTS: dict[str, Callable] = {
     "reports.Bulletin": a_bulletin,
     "reports.BulletinRow": a_bulletin_row,
     "reports.LedgerExport": a_ledger_export,
+    **{
+        f"pairings.{name}": _pairing_object(name)
+        for name in (
+            "PartnerOrganization",
+            "Scheme",
+            "Pairing",
+            "Need",
+            "Project",
+            "HelpRecord",
+            "MemberPair",
+        )
+    },
 }
 
 # The id an admin's URLs use when it is not the object's pk (DRF's token admin: the user's).

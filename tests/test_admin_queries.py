@@ -552,6 +552,214 @@ def _export_subject(cast):
     return LedgerExport.objects.create(owner=cast.users["staff"], ledger="members", status="failed")
 
 
+# --- pairings -----------------------------------------------------------------------------------
+
+
+def _scheme(code: str = "village_support"):
+    """A seeded scheme ("挂钩帮扶": no limit per organization or partner)."""
+    from pairings.defaults import seed_schemes
+    from pairings.models import Scheme
+
+    seed_schemes(Scheme)
+    return Scheme.objects.get(code=code)
+
+
+def bulk_partners(numbers: range, prefix: str = "村"):
+    from pairings.models import PartnerOrganization
+
+    return PartnerOrganization.objects.bulk_create(
+        PartnerOrganization(name=f"{prefix}{i}", kind="village", town=f"镇{i % 7}") for i in numbers
+    )
+
+
+def bulk_pairings(organizations: list[Organization], partners: list, scheme=None) -> list:
+    from pairings.models import Pairing
+
+    scheme = scheme or _scheme()
+    return Pairing.objects.bulk_create(
+        Pairing(
+            scheme=scheme,
+            organization=organization,
+            partner=partner,
+            started_on=datetime.date(2025, 1, 1),
+            override_reason="试点" if i % 3 == 0 else "",
+        )
+        for i, (organization, partner) in enumerate(zip(organizations, partners, strict=True))
+    )
+
+
+def _pairing_subject(cast):
+    partner = bulk_partners(range(9000, 9001), prefix="结对")[0]
+    return bulk_pairings([cast.tree.branch_a], [partner])[0]
+
+
+def _partner_rows(cast, numbers):
+    partners = bulk_partners(numbers)
+    bulk_pairings([cast.tree.branch_a2] * len(partners), partners)
+
+
+def _partner_related(cast, partner, numbers):
+    # The partner's page lists its pairings: one organization each.
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix="P")
+    bulk_pairings(branches, [partner] * len(branches))
+
+
+def _scheme_rows(cast, numbers):
+    from pairings.models import Scheme
+
+    Scheme.objects.bulk_create(
+        Scheme(
+            code=f"scheme{i}",
+            name=f"方案{i}",
+            organization_kinds=["branch"],
+            partner_kinds=["village"],
+            max_organizations_per_partner=1 + i % 3,
+            max_partners_per_organization=i % 2 or None,
+            min_projects_per_organization=i % 2,
+            member_pairs=bool(i % 2),
+            sort_order=100 + i,
+        )
+        for i in numbers
+    )
+
+
+def _pairing_rows(cast, numbers):
+    pairings = bulk_pairings([cast.tree.branch_a2] * len(numbers), bulk_partners(numbers))
+    bulk_help([p for p in pairings for _ in range(2)], range(len(pairings) * 2))
+    bulk_needs(pairings, numbers)
+
+
+def bulk_needs(pairings: list, numbers: range) -> list:
+    from pairings.models import Need
+
+    return Need.objects.bulk_create(
+        Need(
+            pairing=pairing,
+            description=f"需求{i}",
+            found_on=datetime.date(2025, 2, 1),
+            met_on=datetime.date(2025, 3, 1) if i % 2 else None,
+        )
+        for i, pairing in zip(numbers, pairings, strict=True)
+    )
+
+
+def _need_rows(cast, numbers):
+    pairings = bulk_pairings([cast.tree.branch_a2] * len(numbers), bulk_partners(numbers))
+    bulk_needs(pairings, numbers)
+
+
+def _need_subject(cast):
+    return bulk_needs([_pairing_subject(cast)], range(1))[0]
+
+
+def _need_related(cast, need, numbers):
+    from pairings.models import Measure
+
+    Measure.objects.bulk_create(Measure(need=need, description=f"措施{i}") for i in numbers)
+
+
+def bulk_projects(pairings: list, numbers: range) -> list:
+    from pairings.models import Project
+
+    return Project.objects.bulk_create(
+        Project(
+            pairing=pairing,
+            name=f"项目{i}",
+            budget=i * 100,
+            started_on=datetime.date(2025, 1, 1),
+            due_on=datetime.date(2025, 12, 31),
+        )
+        for i, pairing in zip(numbers, pairings, strict=True)
+    )
+
+
+def _project_rows(cast, numbers):
+    pairings = bulk_pairings([cast.tree.branch_a2] * len(numbers), bulk_partners(numbers))
+    bulk_projects(pairings, numbers)
+
+
+def _project_subject(cast):
+    return bulk_projects([_pairing_subject(cast)], range(1))[0]
+
+
+def _project_related(cast, project, numbers):
+    from pairings.models import Milestone
+
+    Milestone.objects.bulk_create(
+        Milestone(project=project, name=f"节点{i}", due_on=datetime.date(2025, 6, 1 + i % 28))
+        for i in numbers
+    )
+
+
+def bulk_help(pairings: list, numbers: range, filed_by: User | None = None) -> list:
+    from pairings.models import HelpRecord
+
+    kinds = ["visit", "funds", "goods"]
+    return HelpRecord.objects.bulk_create(
+        HelpRecord(
+            pairing=pairing,
+            kind=kinds[i % 3],
+            date=datetime.date(2025, 1, 1) + datetime.timedelta(days=i),
+            description=f"帮扶{i}",
+            amount=100 + i if i % 3 == 1 else None,
+            item="棉被" if i % 3 == 2 else "",
+            quantity=i + 1 if i % 3 == 2 else None,
+            unit_of_measure="床" if i % 3 == 2 else "",
+            value=i * 10 if i % 3 == 2 else None,
+            filed_by=filed_by,
+        )
+        for i, pairing in zip(numbers, pairings, strict=True)
+    )
+
+
+def _help_rows(cast, numbers):
+    pairings = bulk_pairings([cast.tree.branch_a2] * len(numbers), bulk_partners(numbers))
+    bulk_help(pairings, numbers, cast.users["secretary_a"])
+
+
+def _help_subject(cast):
+    return bulk_help([_pairing_subject(cast)], range(3, 4), cast.users["secretary_a"])[0]
+
+
+def _help_related(cast, record, numbers):
+    from pairings.models import HelpPhoto
+
+    HelpPhoto.objects.bulk_create(
+        HelpPhoto(
+            help_record=record,
+            file=f"help/{i}.png",
+            original_name=f"照片{i}.png",
+            content_type="image/png",
+            size=1,
+        )
+        for i in numbers
+    )
+    members = bulk_members(range(50000 + numbers.start, 50000 + numbers.stop), cast.tree.branch_a)
+    record.participants.add(*members)
+
+
+def _member_pair_rows(cast, numbers):
+    from pairings.models import MemberPair, Pairing
+
+    # The pairs of one pairing (made with the first rows, found again for the next).
+    pairing = Pairing.objects.filter(partner__name="结对9000").first() or _pairing_subject(cast)
+    members = bulk_members(range(60000 + numbers.start, 60000 + numbers.stop), cast.tree.branch_a)
+    return MemberPair.objects.bulk_create(
+        MemberPair(
+            pairing=pairing,
+            member=member,
+            counterpart_kind="key_household",
+            counterpart_name=f"户主{i}",
+            started_on=datetime.date(2025, 2, 1),
+        )
+        for i, member in zip(numbers, members, strict=True)
+    )
+
+
+def _member_pair_subject(cast):
+    return _member_pair_rows(cast, range(9000, 9001))[0]
+
+
 ROWS: dict[str, Rows] = {
     "accounts.User": Rows(_user_rows, _user_subject, _user_related),
     "auth.Group": Rows(_group_rows, _group_subject, _group_related),
@@ -578,6 +786,15 @@ ROWS: dict[str, Rows] = {
     "reports.Bulletin": Rows(_bulletin_rows, _bulletin_subject, _bulletin_related),
     "reports.BulletinRow": Rows(_bulletin_row_rows, _bulletin_row_subject),
     "reports.LedgerExport": Rows(_export_rows, _export_subject),
+    "pairings.PartnerOrganization": Rows(
+        _partner_rows, lambda cast: bulk_partners(range(9100, 9101))[0], _partner_related
+    ),
+    "pairings.Scheme": Rows(_scheme_rows, lambda cast: _scheme("one_plus_one")),
+    "pairings.Pairing": Rows(_pairing_rows, _pairing_subject),
+    "pairings.Need": Rows(_need_rows, _need_subject, _need_related),
+    "pairings.Project": Rows(_project_rows, _project_subject, _project_related),
+    "pairings.HelpRecord": Rows(_help_rows, _help_subject, _help_related),
+    "pairings.MemberPair": Rows(_member_pair_rows, _member_pair_subject),
 }
 
 # Registered admins left out on purpose, with the reason (none so far).

@@ -103,6 +103,13 @@ ACCEPTANCE_NOT_EXPRESSIBLE = {
     ("PATCH", "/api/activity-records/{id}/"),
     ("POST", "/api/ledger-exports/"),
     ("POST", "/api/token/"),
+    # The pairings' writes take ids in the user's scope (a pairing, a need, members).
+    ("POST", "/api/pairings/"),
+    ("POST", "/api/help-records/"),
+    ("POST", "/api/pairing-needs/"),
+    ("POST", "/api/pairing-measures/"),
+    ("POST", "/api/pairing-projects/"),
+    ("POST", "/api/member-pairs/"),
 }
 
 

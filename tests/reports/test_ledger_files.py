@@ -42,7 +42,16 @@ pytestmark = pytest.mark.usefixtures("module_cast")
 
 D = datetime.date
 EVIL = "=1+1"  # what a user might type: Excel would compute it, were it a formula
-CODES = ["activities", "bulletin", "compliance", "overdue_elections", "roster"]
+CODES = [
+    "activities",
+    "bulletin",
+    "compliance",
+    "overdue_elections",
+    "roster",
+    "pairings",
+    "help_records",
+    "member_pairs",
+]
 PARAMS = {
     "bulletin": {"period": Period.month(2026, 3)},
     "compliance": {"period": Period.quarter(2026, 1)},
@@ -119,6 +128,54 @@ def typed_data(tree, activity_types, users):
     Attendance.objects.create(record=record, member=tree.members["a2_1"], status="absent")
     Term.objects.create(organization=tree.branch_a2, started_on=D(2021, 5, 1))  # overdue
     build_bulletin(Period.month(2026, 3), today=D(2026, 4, 2))
+    _pairing_data(tree, users)
+
+
+def _pairing_data(tree, users):
+    """A pairing of the "=1+1" branch with a village: a visit, funds, goods, a member pair."""
+    from pairings.defaults import seed_schemes
+    from pairings.models import HelpRecord, MemberPair, Need, Pairing, PartnerOrganization, Scheme
+
+    seed_schemes(Scheme)
+    pairing = Pairing.objects.create(
+        scheme=Scheme.objects.get(code="village_support"),
+        organization=tree.branch_a2,
+        partner=PartnerOrganization.objects.create(
+            name="东村党支部", kind="village", town="城关镇"
+        ),
+        started_on=D(2025, 1, 1),
+        status="docked",
+        docked_on=D(2025, 2, 1),
+    )
+    Need.objects.create(pairing=pairing, description=EVIL, found_on=D(2025, 1, 2))
+    visit = HelpRecord.objects.create(
+        pairing=pairing,
+        kind="visit",
+        date=D(2025, 3, 1),
+        description="走访",
+        filed_by=users["secretary_a"],
+    )
+    visit.participants.add(tree.members["a2_1"])
+    HelpRecord.objects.create(
+        pairing=pairing, kind="funds", date=D(2025, 3, 2), description="资金", amount=Decimal("9.9")
+    )
+    HelpRecord.objects.create(
+        pairing=pairing,
+        kind="goods",
+        date=D(2025, 3, 3),
+        description="物资",
+        item="棉被",
+        quantity=Decimal("2.5"),
+        unit_of_measure="床",
+        value=Decimal("300"),
+    )
+    MemberPair.objects.create(
+        pairing=pairing,
+        member=tree.members["a2_1"],
+        counterpart_kind="key_household",
+        counterpart_name="王大爷",
+        started_on=D(2025, 2, 1),
+    )
 
 
 def test_every_registered_ledger_is_checked_here():

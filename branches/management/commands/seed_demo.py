@@ -110,6 +110,13 @@ class Command(BaseCommand):
                     )
                     % deleted
                 )
+                self.stdout.write(
+                    _(
+                        "Deleted: %(pairings)d pairings, %(partners)d partners, "
+                        "%(help_records)d help records."
+                    )
+                    % deleted
+                )
         result = demo.build(scale, seed, activity_months=activity_months, progress=progress)
         if result.counts["activity_records"]:
             # The bulletins of the last three full months, so the bulletin pages show something
@@ -161,6 +168,7 @@ class Command(BaseCommand):
             )
             % c,
             *([check] if check else []),
+            *([self._pairings_line(result.pairings)] if result.pairings else []),
             "",
             _("Demo accounts:"),
         ]
@@ -174,6 +182,24 @@ class Command(BaseCommand):
                 "    " + _("sign in at: %s") % account.url,
             ]
         self.stdout.write("\n".join(lines))
+
+    def _pairings_line(self, figures: dict) -> str:
+        """What `pairings.demo` built."""
+        values = {
+            **figures,
+            "funds": f"{figures['funds']:,.2f}",
+            "goods_value": f"{figures['goods_value']:,.2f}",
+        }
+        return (
+            _(
+                "Pairings: %(pairings)d with %(partners)d partners (docked %(docked)d, planned "
+                "%(planned)d); “1+1”: %(branches_docked)d of %(branches)d branches docked; "
+                "%(projects)d co-building projects (%(overdue_projects)d overdue); help over "
+                "the last year: %(visits)d visits, %(funds)s yuan of funds, goods worth "
+                "%(goods_value)s yuan."
+            )
+            % values
+        )
 
     def _compliance_line(self, months: int) -> str:
         """What the compliance engine makes of the records just built."""
