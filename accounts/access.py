@@ -209,6 +209,11 @@ CAPABILITIES: dict[str, Capability] = {
             secretary=[in_scope],
         ),
         capability(
+            "evaluation.manage",
+            _("Run evaluation programs: criteria, nominations, stages, awards, re-reviews"),
+            staff=ALWAYS,
+        ),
+        capability(
             "evaluation.apply",
             _("Apply for an evaluation"),
             staff=ALWAYS,

@@ -156,6 +156,7 @@ HELD = {
     "bulletin.build": (True, False, False, False),
     "committee.admin": (True, False, False, False),
     "pairing.manage": (True, False, False, False),
+    "evaluation.manage": (True, False, False, False),
     "account.password": (True, True, True, False),
     "activity.file": (True, True, False, False),
     "activity.change": (True, True, False, False),

@@ -12,6 +12,7 @@ EXPECTED = {
     "branches.remove_stale_roster_imports",
     "branches.clear_pending_uploads",
     "branches.refresh_counts",
+    "evaluations.list_due_re_reviews",
 }
 
 
