@@ -84,6 +84,13 @@ def is_owner(user: User, obj: Any) -> bool:
     return getattr(obj, "owner_id", None) == user.pk
 
 
+def in_inspection_group(user: User, obj: Any) -> bool:
+    """The user is a member of the inspection group that found the problem (campaigns; a
+    problem without a group, from an annual report, has none)."""
+    inspectors = getattr(obj, "inspectors", None)
+    return inspectors is not None and inspectors.filter(pk=user.pk).exists()
+
+
 def assigned_reviewer(user: User, obj: Any) -> bool:
     """The user is among the reviewers of the object's program (evaluations; an object
     without reviewers has none)."""
@@ -241,7 +248,18 @@ CAPABILITIES: dict[str, Capability] = {
             "problem.accept",
             _("Accept or send back a rectification"),
             staff=ALWAYS,
-            inspector=[in_scope],
+            inspector=[in_inspection_group],
+        ),
+        capability(
+            "campaign.manage",
+            _("Run campaigns: targets, inspection groups, annual reports, key tasks"),
+            staff=ALWAYS,
+        ),
+        capability(
+            "campaign.participate",
+            _("File an organization's participation in a campaign"),
+            staff=ALWAYS,
+            secretary=[in_scope],
         ),
     ]
 }

@@ -97,3 +97,29 @@ class User(AbstractUser):
             raise ValidationError(
                 {"organization": _("A branch secretary must be given an organization.")}
             )
+
+
+class Notice(models.Model):
+    """A notice in a user's portal (an overdue problem, later the reminders): one per user,
+    kind and key, however many times the task that leaves it runs."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notices", verbose_name=_("user")
+    )
+    kind = models.CharField(_("kind of notice"), max_length=40)
+    key = models.CharField(_("key"), max_length=100)
+    text = models.CharField(_("notice"), max_length=500)
+    url = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "key"], name="notice_once")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -55,6 +55,8 @@ from branches.models import (  # noqa: E402
     OrganizationKind,
 )
 from branches.selectors import SubqueryCount  # noqa: E402
+from evaluations.models import Application  # noqa: E402
+from pairings.models import Pairing  # noqa: E402
 
 
 def before_with_member_counts(qs, user):
@@ -154,6 +156,57 @@ def pages() -> list[tuple[str, Client, str]]:
         ),
         ("admin organization list", clients["staff"], admin_list),
     ]
+    # The pairings and evaluations pages (issues 10 and 11), when the demo holds them.
+    pairing = Pairing.objects.order_by("pk").first()
+    application = Application.objects.order_by("-pk").first()
+    if pairing is not None:
+        listed += [
+            ("pairings list (portal, city)", clients["city"], reverse("portal:pairings")),
+            (
+                "pairing progress (portal, city)",
+                clients["city"],
+                reverse("portal:pairing_progress"),
+            ),
+            (
+                "a pairing (portal, staff)",
+                clients["staff"],
+                reverse("portal:pairing", args=[pairing.pk]),
+            ),
+            ("/api/pairings/ (city)", clients["city"], reverse("pairing-list")),
+            ("/api/help-records/ (city)", clients["city"], reverse("help-record-list")),
+            ("/api/pairing-progress/ (city)", clients["city"], reverse("pairing-progress-list")),
+            ("admin pairing list", clients["staff"], reverse("admin:pairings_pairing_changelist")),
+        ]
+    if application is not None:
+        listed += [
+            (
+                "evaluation programs (portal, staff)",
+                clients["staff"],
+                reverse("portal:evaluation_programs"),
+            ),
+            ("honour roll (portal, city)", clients["city"], reverse("portal:evaluation_honours")),
+            ("reviews (portal, staff)", clients["staff"], reverse("portal:evaluation_reviews")),
+            (
+                "an application (portal, staff)",
+                clients["staff"],
+                reverse("portal:evaluation_application", args=[application.pk]),
+            ),
+            (
+                "/api/evaluation-applications/ (staff)",
+                clients["staff"],
+                reverse("evaluation-application-list"),
+            ),
+            (
+                "/api/evaluation-designations/ (city)",
+                clients["city"],
+                reverse("evaluation-designation-list"),
+            ),
+            (
+                "admin application list",
+                clients["staff"],
+                reverse("admin:evaluations_application_changelist"),
+            ),
+        ]
     # Sorted by each of its columns, both ways (the admin ignores a column it cannot sort).
     for column in range(1, 9):
         for sign in ("", "-"):

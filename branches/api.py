@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -24,15 +23,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from accounts import access
 from config.api_base import (
+    IgnoreClientContentNegotiation,
     ScopedModelViewSet,
     ScopedReadOnlyViewSet,
     ScopedViewSetMixin,
     fits_an_id,
+    service_errors,
 )
 from config.files import attachment_response
 
@@ -369,15 +369,6 @@ class ScopedOrganizationField(serializers.PrimaryKeyRelatedField):
         return visible_organizations(getattr(request, "user", None))
 
 
-def _service_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if not hasattr(exc, "error_dict"):
-        return {"non_field_errors": exc.messages}
-    return {
-        ("non_field_errors" if key == NON_FIELD_ERRORS else key): messages
-        for key, messages in exc.message_dict.items()
-    }
-
-
 class ActivityRecordSerializer(serializers.ModelSerializer):
     """A record with its attendance and attachments.
 
@@ -513,7 +504,7 @@ class ActivityRecordSerializer(serializers.ModelSerializer):
         try:
             return file_activity_record(self.context["request"].user, self._input(validated_data))
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(_service_errors(exc)) from exc
+            raise serializers.ValidationError(service_errors(exc)) from exc
 
 
 class ActivityRecordListSerializer(ActivityRecordSerializer):
@@ -549,7 +540,7 @@ class ActivityRecordUpdateSerializer(ActivityRecordSerializer):
                 remove_attachment_ids=validated_data.get("remove_attachments", []),
             )
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(_service_errors(exc)) from exc
+            raise serializers.ValidationError(service_errors(exc)) from exc
 
 
 class ComplianceByTypeSerializer(serializers.Serializer):
@@ -574,16 +565,6 @@ class ComplianceSerializer(serializers.Serializer):
     by_type = ComplianceByTypeSerializer(many=True)
     election_due_on = serializers.DateField(allow_null=True)
     election_overdue = serializers.BooleanField()
-
-
-class IgnoreClientContentNegotiation(BaseContentNegotiation):
-    """A file download answers with the file's own type whatever the client accepts."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class ActivityTypeViewSet(ScopedReadOnlyViewSet):

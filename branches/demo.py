@@ -49,6 +49,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import connections, models, router, transaction
+from django.db.models import Max
 from django.db.models.deletion import get_candidate_relations_to_delete
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -877,6 +878,7 @@ class DemoResult:
     counts: dict[str, int]
     accounts: list[DemoAccount]
     pairings: dict = field(default_factory=dict)  # `pairings.demo`'s figures
+    evaluations: dict = field(default_factory=dict)  # `evaluations.demo`'s figures
 
 
 # --------------------------------------------------------------------------------------------
@@ -914,6 +916,7 @@ class DemoBuilder:
         self.activity_record_count = 0
         self.attendance_count = 0
         self.pairing_figures: dict = {}
+        self.evaluation_figures: dict = {}
         self._types_by_code: dict[str, ActivityType] = {}
         self._codes: Counter[int] = Counter()
         self._unit_numbers: dict[int, int] = {}  # unit pk -> its place in `units`, from 1
@@ -938,9 +941,15 @@ class DemoBuilder:
             self.build_users()
             self.build_activity_records()  # after the accounts: the secretaries file them
             self.build_pairings()  # after the activity records: a visit may be a theme day
+            self.build_evaluations()  # after the accounts: they review
             self._finish()
         return DemoResult(
-            self.scale.name, self.seed, self.counts(), self.accounts, self.pairing_figures
+            self.scale.name,
+            self.seed,
+            self.counts(),
+            self.accounts,
+            self.pairing_figures,
+            self.evaluation_figures,
         )
 
     def _finish(self) -> None:
@@ -1892,6 +1901,17 @@ class DemoBuilder:
         self.say(f"pairings: {f['pairings']:,}; help records: {f['help_records']:,}")
         return self.pairing_figures
 
+    # ---- evaluations (评比表彰): `evaluations.demo` ---------------------------------------------
+
+    def build_evaluations(self) -> dict:
+        from evaluations.demo import build_evaluations
+
+        self.say("evaluations")
+        self.evaluation_figures = build_evaluations(self)
+        f = self.evaluation_figures
+        self.say(f"evaluations: {f['applications']:,} applications; {f['sheets']:,} sheets")
+        return self.evaluation_figures
+
     # ---- demo accounts ------------------------------------------------------------------------
 
     def build_users(self) -> list[DemoAccount]:
@@ -2295,6 +2315,39 @@ def analyze(*of_models, using: str | None = None) -> None:
             cursor.execute(f"PRAGMA analysis_limit = {int(limit)}")
 
 
+def insert_with_ids(model, fields: Sequence[str], rows: list[tuple]) -> list[int]:
+    """Plain rows (values of `fields`) into `model`'s table; their new ids, in order. On
+    PostgreSQL the ids come from the table's sequence first and go in with the rows (one COPY);
+    elsewhere the rows go in (executemany) and their ids are read back: all above the largest
+    before, ascending in insertion order (the caller's transaction holds the table)."""
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+                "FROM generate_series(1, %s) ORDER BY 1",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        insert_rows(
+            model,
+            [meta.pk.name, *fields],
+            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+        )
+        return ids
+    before = model._base_manager.aggregate(last=Max("pk"))["last"] or 0
+    insert_rows(model, fields, rows)
+    ids = list(
+        model._base_manager.filter(pk__gt=before).order_by("pk").values_list("pk", flat=True)
+    )
+    if len(ids) != len(rows):  # someone else wrote into the table meanwhile
+        raise RuntimeError(f"{meta.label}: {len(rows)} rows written, {len(ids)} read back")
+    return ids
+
+
 def _copy_text(value: str) -> str:
     return (
         value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
@@ -2416,6 +2469,7 @@ def flush() -> dict[str, int]:
     away. Other accounts stay; any that pointed at a deleted organization lose it (secretaries
     among them are deactivated: they have nothing to run).
     """
+    from evaluations.demo import flush as flush_evaluations
     from pairings.demo import flush as flush_pairings
     from reports.models import Bulletin
 
@@ -2426,6 +2480,8 @@ def flush() -> dict[str, int]:
         deleted["bulletins"] = Bulletin.objects.all().delete()[1].get(Bulletin._meta.label, 0)
         # Pairings protect their organizations, and help records point at activity records.
         deleted.update(flush_pairings())
+        # Applications and titles protect their organizations, review sheets their reviewers.
+        deleted.update(flush_evaluations())
         deleted.update(_flush_activity_records())
         deleted["users"] = (
             User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}")
@@ -2454,7 +2510,7 @@ def _flush_activity_records() -> dict[str, int]:
     transaction commits."""
     storage = Attachment._meta.get_field("file").storage
     names = [n for n in Attachment.objects.values_list("file", flat=True) if n]
-    emptied = _truncate(Attendance, Attachment, ActivityRecord)
+    emptied = truncate(Attendance, Attachment, ActivityRecord)
     if emptied is not None:
         ActivityRecord.history.all().delete()
         if names:
@@ -2485,7 +2541,7 @@ def _flush_activity_records() -> dict[str, int]:
     return deleted
 
 
-def _truncate(*table_models) -> dict[type[models.Model], int] | None:
+def truncate(*table_models) -> dict[type[models.Model], int] | None:
     """On PostgreSQL, when no foreign key of another table with rows points into these tables:
     count their rows, then empty them in one TRUNCATE (instant; a DELETE of ten million
     attendance rows takes minutes, and each deleted record queues a check). Empty tables that

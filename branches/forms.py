@@ -26,6 +26,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import ServiceErrorsMixin
+
 from .models import (
     COMMITTEE_DUTIES,
     ActivityType,
@@ -70,7 +72,7 @@ class AttendeeRow:
         return attendance_field(self.member.pk)
 
 
-class ActivityRecordForm(forms.Form):
+class ActivityRecordForm(ServiceErrorsMixin, forms.Form):
     activity_type = forms.TypedChoiceField(label=_("Type of activity"), coerce=int)
     date = forms.DateField(
         label=_("Date"),
@@ -96,8 +98,8 @@ class ActivityRecordForm(forms.Form):
         self.organization = organization
         self.types = {t.pk: t for t in types}
         self.members = members
-        self.attendance_errors: list[str] = []
-        self.attachment_errors: list[str] = []
+        self.attendance_errors = self.errors_apart.setdefault("attendance", [])
+        self.attachment_errors = self.errors_apart.setdefault("attachments", [])
         # Files kept from an earlier try of this form (set by the view).
         self.pending_uploads: list[PendingUpload] = []
         if self.is_bound:
@@ -213,24 +215,6 @@ class ActivityRecordForm(forms.Form):
             validate_activity(data, record, self.removed_attachment_ids)
         except ValidationError as exc:
             self.add_service_errors(exc)
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Put the service's errors next to the fields they name. A field the form already
-        refused keeps its own message (the service's "Enter the topic." would repeat it)."""
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-        refused = set(self.errors)
-        for key, messages in errors.items():
-            if key == "attendance":
-                self.attendance_errors.extend(messages)
-            elif key == "attachments":
-                self.attachment_errors.extend(messages)
-            elif key in self.fields:
-                if key not in refused:
-                    for message in messages:
-                        self.add_error(key, message)
-            else:
-                for message in messages:
-                    self.add_error(None, message)
 
 
 def initial_from_query(query: Mapping, default_date: datetime.date) -> dict:

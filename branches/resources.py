@@ -38,11 +38,11 @@ if TYPE_CHECKING:
 HEADER_ROWS = 1
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
     """A cell as text: numbers typed into Excel (1001, 1001.0) read back as "1001"."""
     if value is None:
         return ""
@@ -72,7 +72,7 @@ class RosterHeaderError(ValueError):
 
 class TextWidget(widgets.CharWidget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
-        return _as_text(value)
+        return as_text(value)
 
 
 class ChoiceLabelWidget(widgets.Widget):
@@ -101,9 +101,9 @@ class ChoiceLabelWidget(widgets.Widget):
         return found
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
-        if _is_blank(value):
+        if is_blank(value):
             return ""  # required choices are then reported blank by the model
-        text = _as_text(value)
+        text = as_text(value)
         try:
             return self._lookup()[text.casefold()]
         except KeyError:
@@ -131,9 +131,9 @@ class YesNoWidget(widgets.Widget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> bool:
         if isinstance(value, bool):
             return value
-        if _is_blank(value):
+        if is_blank(value):
             return False
-        text = _as_text(value)
+        text = as_text(value)
         key = text.casefold()
         if key in self.TRUE or key == gettext("Yes").casefold():
             return True
@@ -157,13 +157,13 @@ class SpreadsheetDateWidget(widgets.Widget):
     """YYYY-MM-DD text (also 2024/1/5, 2024.1.5, 2024年1月5日) or a real Excel date cell."""
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> datetime.date | None:
-        if _is_blank(value):
+        if is_blank(value):
             return None
         if isinstance(value, datetime.datetime):
             return value.date()
         if isinstance(value, datetime.date):
             return value
-        text = _as_text(value)
+        text = as_text(value)
         # Django's own messages: they name the value and are translated already.
         messages = models.DateField.default_error_messages
         match = DATE_RE.match(text)
@@ -192,7 +192,7 @@ class OrganizationCodeWidget(widgets.ForeignKeyWidget):
         return selectors.visible_organizations(user)
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Organization | None:
-        code = _as_text(value)
+        code = as_text(value)
         if not code:
             return None
         if code not in self._cache:
@@ -412,7 +412,7 @@ class MemberResource(resources.ModelResource):
             if name is not None:
                 headers.append(current[name])
             else:
-                headers.append(header if _is_blank(header) else _as_text(header))
+                headers.append(header if is_blank(header) else as_text(header))
         if problems:
             # A header row that does not fit means the wrong file: check none of its rows.
             dataset.wipe()
@@ -423,7 +423,7 @@ class MemberResource(resources.ModelResource):
     # --- one row
 
     def import_row(self, row, instance_loader, **kwargs: Any) -> RowResult:
-        if all(_is_blank(value) for value in row.values()):
+        if all(is_blank(value) for value in row.values()):
             row_result = self.get_row_result_class()()
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
             row_result.blank = True
@@ -433,7 +433,7 @@ class MemberResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs: Any) -> None:
         """The same member twice in one file is an error, not "the last row wins"."""
         column = str(self.fields["member_no"].column_name)
-        member_no = _as_text(row.get(column))
+        member_no = as_text(row.get(column))
         if not member_no:
             return
         spreadsheet_row = kwargs.get("row_number", 0) + HEADER_ROWS
@@ -504,10 +504,10 @@ def resolve_headers(headers: list[Any]) -> tuple[list[str | None], list[tuple[st
     names: list[str | None] = []
     problems: list[tuple[str, str]] = []
     for header in headers:
-        if _is_blank(header):
+        if is_blank(header):
             names.append(None)
             continue
-        text = _as_text(header)
+        text = as_text(header)
         name = known.get(text.casefold())
         if name is None:
             problems.append((text, gettext("Unknown column “%(column)s”.") % {"column": text}))

@@ -62,9 +62,9 @@ from .resources import (
     SpreadsheetDateWidget,
     TextWidget,
     YesNoWidget,
-    _as_text,
-    _is_blank,
+    as_text,
     header_lookup,
+    is_blank,
     resolve_headers,
 )
 from .selectors import visible_members, visible_organizations
@@ -199,7 +199,7 @@ class RosterFileInfo:
 Source = bytes | IO[bytes] | str | PathLike
 
 
-def _open(source: Source) -> IO[bytes]:
+def open_source(source: Source) -> IO[bytes]:
     if isinstance(source, bytes | bytearray):
         return io.BytesIO(bytes(source))
     if isinstance(source, str | PathLike):
@@ -208,7 +208,7 @@ def _open(source: Source) -> IO[bytes]:
     return source
 
 
-def _size_of(handle: IO[bytes]) -> int:
+def size_of(handle: IO[bytes]) -> int:
     handle.seek(0, io.SEEK_END)
     size = handle.tell()
     handle.seek(0)
@@ -311,7 +311,7 @@ class _Rows:
             self._close = None
 
 
-def _xlsx_rows(handle: IO[bytes]) -> _Rows:
+def xlsx_rows(handle: IO[bytes]) -> _Rows:
     """The rows of the active sheet: `branches.spreadsheet`'s reader, or openpyxl's for a
     package that reader does not know how to place."""
     _check_archive(handle)
@@ -385,17 +385,17 @@ def _csv_rows(handle: IO[bytes]) -> _Rows:
 
 
 def _rows_of(handle: IO[bytes], name: str, file_format: str | None) -> tuple[_Rows, str]:
-    size = _size_of(handle)
+    size = size_of(handle)
     if size > limit("ROSTER_IMPORT_MAX_UNCOMPRESSED_MB") * MB:
         raise _too_large(size)
     head = handle.read(8)
     handle.seek(0)
     found = detect_format(head, name, file_format)
-    return (_xlsx_rows(handle) if found == XLSX else _csv_rows(handle)), found
+    return (xlsx_rows(handle) if found == XLSX else _csv_rows(handle)), found
 
 
-def _is_blank_row(values: Iterable[Any]) -> bool:
-    return all(_is_blank(value) for value in values)
+def is_blank_row(values: Iterable[Any]) -> bool:
+    return all(is_blank(value) for value in values)
 
 
 def _find_header(rows: _Rows) -> tuple[int, tuple[Any, ...], list]:
@@ -406,12 +406,12 @@ def _find_header(rows: _Rows) -> tuple[int, tuple[Any, ...], list]:
     seen: list[tuple[int, tuple[Any, ...]]] = []
     for number, values in rows:
         seen.append((number, values))
-        if any(_as_text(v).casefold() in member_no for v in values if not _is_blank(v)):
+        if any(as_text(v).casefold() in member_no for v in values if not is_blank(v)):
             return number, values, []
         if number >= HEADER_SEARCH_ROWS:
             break
     for index, (number, values) in enumerate(seen):
-        if not _is_blank_row(values):
+        if not is_blank_row(values):
             return number, values, seen[index + 1 :]
     example = "、".join(
         f"“{MemberResource.fields[name].column_name}”" for name in ("member_no", "name")
@@ -424,9 +424,9 @@ def _find_header(rows: _Rows) -> tuple[int, tuple[Any, ...], list]:
     )
 
 
-def _width(values: tuple[Any, ...]) -> int:
+def row_width(values: tuple[Any, ...]) -> int:
     width = len(values)
-    while width and _is_blank(values[width - 1]):
+    while width and is_blank(values[width - 1]):
         width -= 1
     return width
 
@@ -442,12 +442,12 @@ def read_roster(
 
     `progress(rows_read)` is called every PROGRESS_EVERY data rows (for import jobs).
     """
-    handle = _open(source)
+    handle = open_source(source)
     rows: _Rows | None = None
     try:
         rows, _found = _rows_of(handle, name, file_format)
         header_row, header, pending = _find_header(rows)
-        width = _width(header)
+        width = row_width(header)
         columns, problems = resolve_headers(list(header[:width]))
         if problems:
             # A header row that does not fit means the wrong file: check none of its rows.
@@ -457,7 +457,7 @@ def read_roster(
 
         for number, values in itertools.chain(pending, rows):
             values = values[:width]
-            if _is_blank_row(values):
+            if is_blank_row(values):
                 continue
             if len(table) >= most:
                 raise _too_many_rows()
@@ -486,12 +486,12 @@ def inspect_roster(source: Source, *, name: str = "", file_format: str | None = 
     Reads the zip directory and the first rows only; raises `RosterFileError`. Returns a
     `RosterFileInfo` (the row estimate decides between checking now and a background job).
     """
-    handle = _open(source)
+    handle = open_source(source)
     rows: _Rows | None = None
     try:
         rows, found = _rows_of(handle, name, file_format)
         header_row, header, _pending = _find_header(rows)
-        _columns, problems = resolve_headers(list(header[: _width(header)]))
+        _columns, problems = resolve_headers(list(header[: row_width(header)]))
         if problems:
             raise RosterFileError([RowError(header_row, col, msg) for col, msg in problems])
         return RosterFileInfo(found, max(0, rows.estimate() - header_row))
@@ -585,7 +585,7 @@ def _display(value: Any) -> str:
         return ""
     if hasattr(value, "isoformat") and not isinstance(value, str):
         return value.isoformat()[:10] if hasattr(value, "date") else value.isoformat()
-    return _as_text(value)
+    return as_text(value)
 
 
 def _model_fields(names: Iterable[str]) -> list[models.Field]:
@@ -640,7 +640,7 @@ def check_roster(table: RosterTable, user: User | None, *, lock: bool = False) -
         for name in names:
             value = raw[name]
             if name in ORGANIZATION_FIELDS:
-                cleaned[name] = _as_text(value)
+                cleaned[name] = as_text(value)
                 continue
             try:
                 cleaned[name] = cleaners[name](value)
@@ -819,7 +819,7 @@ def _cleaner(widget: Any) -> Callable[[Any], Any]:
 
         return day
     if isinstance(widget, TextWidget):
-        return _as_text
+        return as_text
     return widget.clean
 
 

@@ -27,8 +27,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import viewsets
+from rest_framework.negotiation import BaseContentNegotiation
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -90,3 +93,24 @@ class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Read and write over a scoped query set: an object outside the scope is a 404 for every
     method; writes need the declared write capability; the serializer's save() calls the
     app's services, which check it on the object."""
+
+
+def service_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """A service's ValidationError as a 400's body, under the same field keys (an error on no
+    field under "non_field_errors", as DRF says it)."""
+    if not hasattr(exc, "error_dict"):
+        return {"non_field_errors": exc.messages}
+    return {
+        ("non_field_errors" if key == NON_FIELD_ERRORS else key): messages
+        for key, messages in exc.message_dict.items()
+    }
+
+
+class IgnoreClientContentNegotiation(BaseContentNegotiation):
+    """A file download answers with the file's own type whatever the client accepts."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -19,6 +19,7 @@ from accounts.authentication import fresh_token
 from accounts.lockout import locked_out
 from branches import api as branches_api
 from config.api_permissions import CapabilityPermission
+from evaluations import api as evaluations_api
 from pairings import api as pairings_api
 from reports import api as reports_api
 
@@ -96,6 +97,7 @@ router.register("activity-records", branches_api.ActivityRecordViewSet, basename
 router.register("compliance", branches_api.ComplianceViewSet, basename="compliance")
 reports_api.register(router)
 pairings_api.register(router)
+evaluations_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("branches.urls")),
     path("reports/", include("reports.urls")),
     path("pairings/", include("pairings.urls")),
+    path("evaluations/", include("evaluations.urls")),
 ]

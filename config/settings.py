@@ -287,6 +287,14 @@ ACTIVITY_ATTACHMENT_MAX_MB = env.int("ACTIVITY_ATTACHMENT_MAX_MB", default=10)  
 # Per record, existing and new together (portal, API and admin alike).
 ACTIVITY_ATTACHMENTS_MAX_FILES = env.int("ACTIVITY_ATTACHMENTS_MAX_FILES", default=20)
 ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB = env.int("ACTIVITY_ATTACHMENTS_MAX_TOTAL_MB", default=100)
+# E-mail: notices (an overdue problem) are also e-mailed when EMAIL_HOST is set.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+NOTICE_EMAIL = bool(EMAIL_HOST)
 # A pairing with no visit in this many days is listed as unvisited (pairings progress).
 PAIRING_VISIT_DAYS = env.int("PAIRING_VISIT_DAYS", default=90)
 # Files received with a form that came back with errors are kept for the user this long

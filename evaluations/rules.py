@@ -44,14 +44,19 @@ def sheet_total(scores: dict[int, Decimal], criteria: Iterable) -> Decimal:
     return rounded(earned / weights * HUNDRED)
 
 
+def counted(ordered: list, trimmed_from: int) -> list:
+    """Of a stage's sheets sorted by total, those its result counts: all, or from
+    `trimmed_from` reviewers on all but the highest and the lowest (a trimmed mean)."""
+    if trimmed_from and len(ordered) >= max(trimmed_from, 3):
+        return ordered[1:-1]
+    return ordered
+
+
 def stage_result(totals: list[Decimal], trimmed_from: int) -> Decimal | None:
-    """The mean of the reviewers' totals; from `trimmed_from` reviewers on, the highest and the
-    lowest are dropped first (a trimmed mean). None without any."""
-    values = sorted(totals)
+    """The mean of the reviewers' totals that `counted` keeps. None without any."""
+    values = counted(sorted(totals), trimmed_from)
     if not values:
         return None
-    if trimmed_from and len(values) >= max(trimmed_from, 3):
-        values = values[1:-1]
     return rounded(sum(values, Decimal(0)) / len(values))
 
 
@@ -70,3 +75,11 @@ def window_open(program, today: datetime.date) -> bool:
 def criteria_frozen(program, today: datetime.date, has_applications: bool) -> bool:
     """Criteria change until the window opens; once applications exist they never do."""
     return has_applications or today >= program.opens_on
+
+
+def years_after(day: datetime.date, years: int) -> datetime.date:
+    """The same day `years` later (or earlier): a title's validity; 29 February becomes 28."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

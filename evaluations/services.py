@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from accounts import access
 from branches.models import Organization
-from branches.services import _attachment_cap_errors, original_name_of, validate_attachment
+from branches.services import attachment_cap_errors, original_name_of, validate_attachment
 
 from . import rules
 from .models import (
@@ -191,7 +191,9 @@ def save_application(
                     criterion_id=a.criterion_id,
                     defaults={"score": a.score, "evidence": a.evidence.strip()},
                 )
-            cap = _attachment_cap_errors(None, [u.size for u in data.attachments])
+            # The cap counts what the application holds already and what comes now.
+            stored = list(application.attachments.values_list("size", flat=True))
+            cap = attachment_cap_errors(None, stored + [u.size for u in data.attachments])
             if cap:
                 raise ValidationError({"attachments": cap})
             for upload, content_type in zip(data.attachments, content_types, strict=True):
@@ -402,6 +404,24 @@ def close_stage(user: User, application: Application) -> Application:
     return application
 
 
+def quota_for(program: Program, kind: str) -> int | None:
+    """The program's quota of awards for an organization kind; None for no limit. A value
+    that is not a whole number (typed into the admin's JSON) is a clear error, not a crash."""
+    value = (program.quota or {}).get(kind) if isinstance(program.quota, dict) else None
+    if value is None:
+        return None
+    try:
+        quota = int(value)
+    except (TypeError, ValueError):
+        quota = -1
+    if quota < 0 or str(quota) != str(value).strip():
+        raise ValidationError(
+            gettext("The quota of %(program)s for this kind is not a whole number: %(value)s.")
+            % {"program": program.name, "value": value}
+        )
+    return quota
+
+
 def decide(
     user: User, application: Application, award: bool, on: datetime.date | None = None
 ) -> Application:
@@ -418,7 +438,7 @@ def decide(
             last = program.stages.order_by("-order").first()
             if last is not None and application.stage_id != last.pk:
                 raise ValidationError(gettext("The application has not reached the last stage."))
-            quota = (program.quota or {}).get(application.organization.kind)
+            quota = quota_for(program, application.organization.kind)
             if quota is not None:
                 taken = Designation.objects.filter(
                     program=program, organization__kind=application.organization.kind
@@ -434,19 +454,12 @@ def decide(
                 application=application,
                 title=program.title,
                 awarded_on=on,
-                valid_until=_years_later(on, program.valid_years),
+                valid_until=rules.years_after(on, program.valid_years),
             )
         application.status = new
         application.decided_at = timezone.now()
         application.save(update_fields=["status", "decided_at"])
     return application
-
-
-def _years_later(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def re_review(
@@ -479,7 +492,7 @@ def re_review(
             designation.revoked_on = on
             designation.revoke_reason = reason.strip()
         else:
-            designation.valid_until = _years_later(
+            designation.valid_until = rules.years_after(
                 max(designation.valid_until, on), designation.program.valid_years
             )
             designation.re_review_listed_on = None

@@ -42,10 +42,15 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from accounts import access
-from branches.api import IgnoreClientContentNegotiation, _service_errors
 from branches.models import Member, OrganizationKind
 from branches.selectors import visible_members, visible_organizations
-from config.api_base import MAX_ID, ScopedViewSetMixin, fits_an_id
+from config.api_base import (
+    MAX_ID,
+    IgnoreClientContentNegotiation,
+    ScopedViewSetMixin,
+    fits_an_id,
+    service_errors,
+)
 from config.files import stored_file_response
 from config.money import yuan
 
@@ -199,7 +204,7 @@ def _call_service(function, *args: Any) -> Any:
     try:
         return function(*args)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError(_service_errors(exc)) from exc
+        raise serializers.ValidationError(service_errors(exc)) from exc
 
 
 # --- Schemes and partners ---------------------------------------------------------------------

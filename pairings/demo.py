@@ -43,8 +43,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import connections, router, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -55,9 +54,10 @@ from branches.demo import (
     VILLAGE_TAILS,
     OrgPlan,
     _day_off,
-    _truncate,
     bulk_loading,
     insert_rows,
+    insert_with_ids,
+    truncate,
 )
 from branches.models import (
     ActivityRecord,
@@ -1380,39 +1380,6 @@ class PairingsDemo:
         }
 
 
-def insert_with_ids(model, fields: Sequence[str], rows: list[tuple]) -> list[int]:
-    """Plain rows (values of `fields`) into `model`'s table; their new ids, in order. On
-    PostgreSQL the ids come from the table's sequence first and go in with the rows (one COPY);
-    elsewhere the rows go in (executemany) and their ids are read back: all above the largest
-    before, ascending in insertion order (the caller's transaction holds the table)."""
-    if not rows:
-        return []
-    connection = connections[router.db_for_write(model)]
-    meta = model._meta
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                "FROM generate_series(1, %s) ORDER BY 1",
-                [meta.db_table, meta.pk.column, len(rows)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        insert_rows(
-            model,
-            [meta.pk.name, *fields],
-            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
-        )
-        return ids
-    before = model._base_manager.aggregate(last=Max("pk"))["last"] or 0
-    insert_rows(model, fields, rows)
-    ids = list(
-        model._base_manager.filter(pk__gt=before).order_by("pk").values_list("pk", flat=True)
-    )
-    if len(ids) != len(rows):  # someone else wrote into the table meanwhile
-        raise RuntimeError(f"{meta.label}: {len(rows)} rows written, {len(ids)} read back")
-    return ids
-
-
 def build_pairings(builder: DemoBuilder) -> dict:
     """Build the pairings demo on what `builder` has written; return its figures."""
     return PairingsDemo(builder).build()
@@ -1455,7 +1422,7 @@ def flush() -> dict[str, int]:
     storage = HelpPhoto._meta.get_field("file").storage
     names = [n for n in HelpPhoto.objects.values_list("file", flat=True) if n]
     with transaction.atomic():
-        emptied = _truncate(*FLUSHED)
+        emptied = truncate(*FLUSHED)
         if emptied is None:
             emptied = {}
             for model in FLUSHED:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Member
+from config.forms import ServiceErrorsMixin
 
 from .models import (
     MONEY,
@@ -46,30 +46,6 @@ def _money_field(label, required: bool = False, **options) -> forms.DecimalField
         **MONEY,
         **options,
     )
-
-
-class ServiceErrorsMixin:
-    """Put a service's ValidationError next to the fields it names; a field the form refused
-    already keeps its own message, and an error on no field of the form goes on top."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Errors shown next to something that is not a form field (the photos), by key.
-        self.extra_errors: dict[str, list[str]] = {}
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-        refused = set(self.errors)
-        for key, messages in errors.items():
-            if key in self.extra_errors:
-                self.extra_errors[key].extend(messages)
-            elif key in self.fields:
-                if key not in refused:
-                    for message in messages:
-                        self.add_error(key, message)
-            else:
-                for message in messages:
-                    self.add_error(None, message)
 
 
 def _no_future(form: forms.Form) -> None:
@@ -164,11 +140,11 @@ class HelpRecordForm(ServiceErrorsMixin, forms.Form):
         _no_future(self)
         for name in ("others", "item", "unit_of_measure", "topic"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
-        self.extra_errors["photos"] = []
+        self.errors_apart["photos"] = []
 
     @property
     def photo_errors(self) -> list[str]:
-        return self.extra_errors["photos"]
+        return self.errors_apart["photos"]
 
     @property
     def chosen_kind(self) -> str:

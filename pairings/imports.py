@@ -48,7 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import access
 from branches import roster
 from branches.models import Organization
-from branches.resources import SpreadsheetDateWidget, _as_text, _is_blank
+from branches.resources import SpreadsheetDateWidget, as_text, is_blank
 from branches.roster import MB, OLE_MAGIC, ZIP_MAGIC, RosterFileError, RowError
 
 from .models import Pairing, PairingStatus, PartnerOrganization, Scheme
@@ -138,7 +138,7 @@ STATUS_ALIASES = {
 def _header_key(text: Any) -> str:
     """A header, a scheme's name or a town as compared: no spaces or quotes, any case
     ("1+1"好支部共建 is “1+1”好支部共建)."""
-    return re.sub(r"[\s“”\"'‘’]+", "", _as_text(text)).casefold()
+    return re.sub(r"[\s“”\"'‘’]+", "", as_text(text)).casefold()
 
 
 def header(key: str) -> str:
@@ -257,12 +257,12 @@ def _find_header(rows: Iterator) -> tuple[int, tuple[Any, ...], list]:
     seen: list[tuple[int, tuple[Any, ...]]] = []
     for number, values in rows:
         seen.append((number, values))
-        if any(_header_key(v) in codes for v in values if not _is_blank(v)):
+        if any(_header_key(v) in codes for v in values if not is_blank(v)):
             return number, values, []
         if number >= HEADER_SEARCH_ROWS:
             break
     for index, (number, values) in enumerate(seen):
-        if not roster._is_blank_row(values):
+        if not roster.is_blank_row(values):
             return number, values, seen[index + 1 :]
     raise PairingFileError.say(
         gettext(
@@ -279,11 +279,11 @@ def _resolve_headers(row: int, cells: tuple[Any, ...]) -> list[str | None]:
     problems: list[RowError] = []
     taken: set[str] = set()
     for cell in cells:
-        if _is_blank(cell):
+        if is_blank(cell):
             columns.append(None)
             continue
         key = known.get(_header_key(cell))
-        text = _as_text(cell)
+        text = as_text(cell)
         if key is None:
             problems.append(
                 RowError(
@@ -318,10 +318,10 @@ def _resolve_headers(row: int, cells: tuple[Any, ...]) -> list[str | None]:
 def read_pairing_file(source: roster.Source, *, name: str = "") -> PairingTable:
     """Read an upload (bytes, a file object or a path) into a `PairingTable`, or raise
     `PairingFileError` saying why not."""
-    handle = roster._open(source)
+    handle = roster.open_source(source)
     rows = None
     try:
-        size = roster._size_of(handle)
+        size = roster.size_of(handle)
         if size == 0:
             raise PairingFileError.say(
                 gettext(
@@ -345,15 +345,15 @@ def read_pairing_file(source: roster.Source, *, name: str = "") -> PairingTable:
             raise _not_xlsx()
         _check_archive(handle)
         try:
-            rows = roster._xlsx_rows(handle)
+            rows = roster.xlsx_rows(handle)
             header_row, cells, pending = _find_header(rows)
-            width = roster._width(cells)
+            width = roster.row_width(cells)
             columns = _resolve_headers(header_row, cells[:width])
             most = limit("PAIRING_IMPORT_MAX_ROWS")
             table: list[tuple[int, tuple[Any, ...]]] = []
             for number, values in itertools.chain(pending, rows):  # streamed: the limit bites early
                 values = values[:width]
-                if roster._is_blank_row(values):
+                if roster.is_blank_row(values):
                     continue
                 if len(table) >= most:
                     raise PairingFileError.say(
@@ -384,7 +384,7 @@ _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 def _text(value: Any) -> str:
     """A cell as text, with Excel's escapes of control characters (_x0000_) read back."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), _as_text(value))
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), as_text(value))
 
 
 def _display(value: Any) -> str:

@@ -22,7 +22,6 @@ one. An inspector's scope adds one (`branches.selectors.within_scope` reads its 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -33,9 +32,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    TextChoices,
 )
-from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +45,7 @@ from reports.ledgers import (
     DECIMAL,
     INT,
     MONEY,
+    ChoicesFilter,
     Column,
     Computed,
     Label,
@@ -117,58 +115,6 @@ class SchemeFilter(LedgerFilter):
 
     def filename_part(self, value: Any) -> str:
         return value.code
-
-
-ALL = _("All")
-
-
-class ChoicesFilter(LedgerFilter):
-    """One value of a Django `Choices` class (a pairing's status, a help record's kind)."""
-
-    api_type = "string"
-
-    def __init__(
-        self,
-        name: str,
-        label: Any,
-        choices: type[TextChoices],
-        *,
-        empty_label: Any = ALL,
-        required: bool = False,
-    ):
-        self.label = label
-        self.choices = choices
-        self.empty_label = empty_label
-        super().__init__(required=required, name=name)
-
-    def form_field(self, user: User | None) -> forms.Field:
-        return forms.ChoiceField(
-            label=self.label,
-            choices=[("", self.empty_label), *self.choices.choices],
-            required=self.required,
-        )
-
-    def describe(self, value: Any) -> str:
-        return gettext("%(filter)s: %(value)s") % {
-            "filter": self.label,
-            "value": self.choices(value).label,
-        }
-
-    def filename_part(self, value: Any) -> str:
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        # A pattern, not an enum: drf-spectacular would make an enum component of each, named
-        # by the filter's name, and "kind" is already a field of other components.
-        values = "|".join(re.escape(v) for v in self.choices.values)
-        with translation.override("en"):
-            words = ", ".join(f"{v} ({label})" for v, label in self.choices.choices)
-        return {
-            "type": "string",
-            "nullable": True,
-            "pattern": f"^({values})$",
-            "description": f"One of: {words}.",
-        }
 
 
 def status_filter() -> ChoicesFilter:

@@ -20,7 +20,7 @@ from branches.models import ActivityType, Member, Organization
 from branches.selectors import expected_attendees
 from branches.services import (
     ActivityInput,
-    _attachment_cap_errors,
+    attachment_cap_errors,
     file_activity_record,
     original_name_of,
     validate_attachment,
@@ -248,7 +248,7 @@ def _help_errors(data: HelpInput) -> tuple[dict[str, list[str]], list[Member], l
             content_types.append(validate_attachment(upload))
         except ValidationError as exc:
             errors.setdefault("photos", []).extend(exc.messages)
-    for message in _attachment_cap_errors(None, [u.size for u in data.photos]):
+    for message in attachment_cap_errors(None, [u.size for u in data.photos]):
         add("photos", message)
     return errors, participants, content_types
 

@@ -37,8 +37,11 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from accounts import access
-from branches.api import IgnoreClientContentNegotiation
-from config.api_base import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from config.api_base import (
+    IgnoreClientContentNegotiation,
+    ScopedReadOnlyViewSet,
+    ScopedViewSetMixin,
+)
 from config.files import XLSX, stored_file_response
 
 from . import services

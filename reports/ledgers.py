@@ -24,15 +24,16 @@ Apps register theirs in `<app>/ledgers.py` with `@register` (imported at start-u
 from __future__ import annotations
 
 import operator
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextChoices
 from django.http import FileResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -127,6 +128,58 @@ class LedgerFilter:
             "label": str(self.label),
             "required": self.required,
             "schema": self.schema(),
+        }
+
+
+ALL = _("All")  # the empty choice of a ChoicesFilter
+
+
+class ChoicesFilter(LedgerFilter):
+    """One value of a Django `Choices` class (a pairing's status, a help record's kind)."""
+
+    api_type = "string"
+
+    def __init__(
+        self,
+        name: str,
+        label: Any,
+        choices: type[TextChoices],
+        *,
+        empty_label: Any = ALL,
+        required: bool = False,
+    ):
+        self.label = label
+        self.choices = choices
+        self.empty_label = empty_label
+        super().__init__(required=required, name=name)
+
+    def form_field(self, user: User | None) -> forms.Field:
+        return forms.ChoiceField(
+            label=self.label,
+            choices=[("", self.empty_label), *self.choices.choices],
+            required=self.required,
+        )
+
+    def describe(self, value: Any) -> str:
+        return gettext("%(filter)s: %(value)s") % {
+            "filter": self.label,
+            "value": self.choices(value).label,
+        }
+
+    def filename_part(self, value: Any) -> str:
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        # A pattern, not an enum: drf-spectacular would make an enum component of each, named
+        # by the filter's name, and "kind" is already a field of other components.
+        values = "|".join(re.escape(v) for v in self.choices.values)
+        with translation.override("en"):
+            words = ", ".join(f"{v} ({label})" for v, label in self.choices.choices)
+        return {
+            "type": "string",
+            "nullable": True,
+            "pattern": f"^({values})$",
+            "description": f"One of: {words}.",
         }
 
 

@@ -30,6 +30,8 @@ from config.api_permissions import CapabilityPermission
 from tests import access_coverage
 from tests import test_permissions as branches_table
 from tests.conftest import add_record
+from tests.evaluations import test_api_permissions as evaluations_api_table
+from tests.evaluations import test_portal_permissions as evaluations_portal_table
 from tests.pairings import test_api_permissions as pairings_api_table
 from tests.pairings import test_portal_permissions as pairings_portal_table
 from tests.reports import test_reports_permissions as reports_table
@@ -39,7 +41,14 @@ pytestmark = pytest.mark.usefixtures("module_cast")
 
 TABLE_NAMES = {
     row[1]
-    for table in (branches_table, reports_table, pairings_portal_table, pairings_api_table)
+    for table in (
+        branches_table,
+        reports_table,
+        pairings_portal_table,
+        pairings_api_table,
+        evaluations_portal_table,
+        evaluations_api_table,
+    )
     for row in table.MATRIX
 }
 
@@ -145,7 +154,9 @@ CAN = {
     "evaluation.apply": (True, True, False, False, False, False),
     "inspection.record_problem": (True, False, False, True, False, True),
     "problem.answer": (True, True, False, False, False, False),
-    "problem.accept": (True, False, False, True, False, True),
+    # An inspector accepts only their own group's problems: never on an organization.
+    "problem.accept": (True, False, False, False, False, False),
+    "campaign.participate": (True, True, False, False, False, False),
 }
 # Held anywhere (no object): (staff, secretary, inspector, anonymous)
 HELD = {
@@ -157,6 +168,7 @@ HELD = {
     "committee.admin": (True, False, False, False),
     "pairing.manage": (True, False, False, False),
     "evaluation.manage": (True, False, False, False),
+    "campaign.manage": (True, False, False, False),
     "account.password": (True, True, True, False),
     "activity.file": (True, True, False, False),
     "activity.change": (True, True, False, False),

@@ -170,6 +170,87 @@ def _pairing_object(name: str) -> Callable:
     return lambda cast: _pairing_objects(cast)[name]
 
 
+def _evaluation_objects(cast) -> dict:
+    """A program with its standard criteria and stages, an application under review scored
+    once (with a self-assessment and a file), a title awarded and re-reviewed."""
+    from evaluations.defaults import seed_program
+    from evaluations.models import (
+        Application,
+        ApplicationAttachment,
+        Criterion,
+        Designation,
+        Program,
+        ReReview,
+        ReviewSheet,
+        Score,
+        SelfAssessment,
+        Stage,
+    )
+
+    program = Program.objects.create(
+        name="2026年度示范点",
+        kind="demonstration_site",
+        year=2026,
+        opens_on=datetime.date(2026, 3, 1),
+        closes_on=datetime.date(2026, 4, 30),
+        title="示范点",
+    )
+    seed_program(program, Criterion, Stage)
+    program.reviewers.add(cast.staff)
+    stage = program.stages.get(order=1)
+    criterion = Criterion.objects.filter(program=program, organization_kind="branch").first()
+    application = Application.objects.create(
+        program=program,
+        organization=cast.tree.branch_a,
+        status="under_review",
+        stage=stage,
+        submitted_at=timezone.now(),
+    )
+    SelfAssessment.objects.create(
+        application=application, criterion=criterion, score=18, evidence="台账齐全"
+    )
+    ApplicationAttachment.objects.create(
+        application=application,
+        file=SimpleUploadedFile("材料.jpg", JPEG),
+        original_name="材料.jpg",
+        content_type="image/jpeg",
+        size=len(JPEG),
+    )
+    sheet = ReviewSheet.objects.create(
+        application=application,
+        stage=stage,
+        reviewer=cast.staff,
+        total=90,
+        submitted_at=timezone.now(),
+    )
+    Score.objects.create(sheet=sheet, criterion=criterion, score=18)
+    title = Designation.objects.create(
+        program=program,
+        organization=cast.tree.branch_a2,
+        title=program.title,
+        awarded_on=datetime.date(2023, 6, 1),
+        valid_until=datetime.date(2026, 6, 1),
+    )
+    review = ReReview.objects.create(
+        designation=title,
+        due_on=title.valid_until,
+        outcome="kept",
+        reason="复查合格",
+        decided_on=datetime.date(2026, 5, 20),
+        decided_by=cast.staff,
+    )
+    return {
+        "Program": program,
+        "Application": application,
+        "Designation": title,
+        "ReReview": review,
+    }
+
+
+def _evaluation_object(name: str) -> Callable:
+    return lambda cast: _evaluation_objects(cast)[name]
+
+
 # One object per registered model, made from the standing cast (tests/conftest.py).
 def _axes(model: str, **fields):
     """A failed login's record (django-axes), for its admin pages."""
@@ -228,6 +309,10 @@ OBJECTS: dict[str, Callable] = {
             "HelpRecord",
             "MemberPair",
         )
+    },
+    **{
+        f"evaluations.{name}": _evaluation_object(name)
+        for name in ("Program", "Application", "Designation", "ReReview")
     },
 }
 

@@ -760,6 +760,211 @@ def _member_pair_subject(cast):
     return _member_pair_rows(cast, range(9000, 9001))[0]
 
 
+# --- evaluations --------------------------------------------------------------------------------
+
+
+def bulk_programs(numbers: range, seeded: bool = False) -> list:
+    """Programs whose window opens in a year (criteria not frozen); `seeded`: with the standard
+    criteria and the four stages."""
+    from evaluations.defaults import seed_program
+    from evaluations.models import Criterion, Program, Stage
+
+    opens = _today() + datetime.timedelta(days=365)
+    made = Program.objects.bulk_create(
+        Program(
+            name=f"评选{i}",
+            kind="five_star",
+            year=2000 + i % 100,
+            opens_on=opens,
+            closes_on=opens + datetime.timedelta(days=30),
+            title=f"称号{i}",
+        )
+        for i in numbers
+    )
+    if seeded:
+        for program in made:
+            seed_program(program, Criterion, Stage)
+    return made
+
+
+def _evaluation_program(cast):
+    """One seeded program (made with the first rows, found again for the next)."""
+    from evaluations.models import Program
+
+    return (
+        Program.objects.filter(name="评选9000").first()
+        or bulk_programs(range(9000, 9001), seeded=True)[0]
+    )
+
+
+def bulk_applications(numbers: range, cast, prefix: str = "EV") -> list:
+    """Applications of new branches, under review at the first stage, each scored once."""
+    from evaluations.models import Application, ReviewSheet
+
+    program = _evaluation_program(cast)
+    stage = program.stages.order_by("order").first()
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix=prefix)
+    made = Application.objects.bulk_create(
+        Application(
+            program=program,
+            organization=branch,
+            status="under_review",
+            stage=stage,
+            nominated=True,
+            submitted_at=timezone.now(),
+        )
+        for branch in branches
+    )
+    ReviewSheet.objects.bulk_create(
+        ReviewSheet(
+            application=a,
+            stage=stage,
+            reviewer=cast.users["staff"],
+            total=80 + i % 20,
+            submitted_at=timezone.now(),
+        )
+        for i, a in enumerate(made)
+    )
+    return made
+
+
+def _application_subject(cast):
+    return bulk_applications(range(9000, 9001), cast, prefix="EVS")[0]
+
+
+def _application_related(cast, application, numbers):
+    """Its self-assessments (of as many criteria), review sheets with their scores, files."""
+    from evaluations.models import (
+        ApplicationAttachment,
+        Criterion,
+        ReviewSheet,
+        Score,
+        SelfAssessment,
+    )
+
+    criteria = Criterion.objects.bulk_create(
+        Criterion(
+            program=application.program,
+            organization_kind="branch",
+            name=f"标准{i}",
+            max_score=10,
+            sort_order=100 + i,
+        )
+        for i in numbers
+    )
+    SelfAssessment.objects.bulk_create(
+        SelfAssessment(application=application, criterion=c, score=8, evidence=f"依据{c.pk}")
+        for c in criteria
+    )
+    reviewers = bulk_users(numbers, cast.tree.branch_b, prefix="评委")
+    sheets = ReviewSheet.objects.bulk_create(
+        ReviewSheet(
+            application=application,
+            stage=application.stage,
+            reviewer=reviewer,
+            total=85,
+            submitted_at=timezone.now(),
+        )
+        for reviewer in reviewers
+    )
+    Score.objects.bulk_create(
+        Score(sheet=sheet, criterion=criterion, score=9)
+        for sheet, criterion in zip(sheets, criteria, strict=True)
+    )
+    ApplicationAttachment.objects.bulk_create(
+        ApplicationAttachment(
+            application=application,
+            file=f"applications/test/{i}.pdf",
+            original_name=f"材料{i}.pdf",
+            content_type="application/pdf",
+            size=1000 + i,
+        )
+        for i in numbers
+    )
+
+
+def _program_related(cast, program, numbers):
+    """Criteria and stages inline, and reviewers in the autocomplete box."""
+    from evaluations.models import Criterion, Stage
+
+    Criterion.objects.bulk_create(
+        Criterion(
+            program=program,
+            organization_kind="branch",
+            name=f"标准{i}",
+            max_score=10,
+            sort_order=100 + i,
+        )
+        for i in numbers
+    )
+    Stage.objects.bulk_create(
+        Stage(program=program, kind="field_visit", name=f"环节{i}", order=100 + i) for i in numbers
+    )
+    reviewers = bulk_users(numbers, cast.tree.branch_b, prefix="评审")
+    program.reviewers.add(*reviewers)
+
+
+def bulk_designations(numbers: range, cast, prefix: str = "DS") -> list:
+    from evaluations.models import Designation
+
+    program = _evaluation_program(cast)
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix=prefix)
+    return Designation.objects.bulk_create(
+        Designation(
+            program=program,
+            organization=branch,
+            title=program.title,
+            awarded_on=datetime.date(2024, 12, 1),
+            valid_until=datetime.date(2027, 12, 1) + datetime.timedelta(days=i),
+        )
+        for i, branch in zip(numbers, branches, strict=True)
+    )
+
+
+def bulk_re_reviews(numbers: range, designation, decided_by: User) -> list:
+    from evaluations.models import ReReview
+
+    return ReReview.objects.bulk_create(
+        ReReview(
+            designation=designation,
+            due_on=designation.valid_until,
+            outcome="kept",
+            reason=f"复查合格{i}",
+            decided_on=datetime.date(2024, 1, 1) + datetime.timedelta(days=i),
+            decided_by=decided_by,
+        )
+        for i in numbers
+    )
+
+
+def _designation_rows(cast, numbers):
+    designations = bulk_designations(numbers, cast)
+    for designation in designations:
+        bulk_re_reviews(range(2), designation, cast.users["staff"])
+
+
+def _designation_subject(cast):
+    return bulk_designations(range(9000, 9001), cast, prefix="DSS")[0]
+
+
+def _re_review_rows(cast, numbers):
+    designation = _designation_subject_once(cast)
+    bulk_re_reviews(numbers, designation, cast.users["staff"])
+
+
+def _designation_subject_once(cast):
+    from evaluations.models import Designation
+
+    found = Designation.objects.filter(organization__code="DSS9000").first()
+    return found or _designation_subject(cast)
+
+
+def _re_review_subject(cast):
+    return bulk_re_reviews(range(9000, 9001), _designation_subject_once(cast), cast.users["staff"])[
+        0
+    ]
+
+
 ROWS: dict[str, Rows] = {
     "accounts.User": Rows(_user_rows, _user_subject, _user_related),
     "auth.Group": Rows(_group_rows, _group_subject, _group_related),
@@ -795,6 +1000,22 @@ ROWS: dict[str, Rows] = {
     "pairings.Project": Rows(_project_rows, _project_subject, _project_related),
     "pairings.HelpRecord": Rows(_help_rows, _help_subject, _help_related),
     "pairings.MemberPair": Rows(_member_pair_rows, _member_pair_subject),
+    "evaluations.Program": Rows(
+        lambda cast, numbers: bulk_programs(numbers), _evaluation_program, _program_related
+    ),
+    "evaluations.Application": Rows(
+        lambda cast, numbers: bulk_applications(numbers, cast),
+        _application_subject,
+        _application_related,
+    ),
+    "evaluations.Designation": Rows(
+        _designation_rows,
+        _designation_subject,
+        lambda cast, designation, numbers: bulk_re_reviews(
+            numbers, designation, cast.users["staff"]
+        ),
+    ),
+    "evaluations.ReReview": Rows(_re_review_rows, _re_review_subject),
 }
 
 # Registered admins left out on purpose, with the reason (none so far).

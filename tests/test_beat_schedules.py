@@ -13,6 +13,7 @@ EXPECTED = {
     "branches.clear_pending_uploads",
     "branches.refresh_counts",
     "evaluations.list_due_re_reviews",
+    "campaigns.mark_overdue_problems",
 }
 
 

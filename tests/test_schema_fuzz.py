@@ -110,6 +110,9 @@ ACCEPTANCE_NOT_EXPRESSIBLE = {
     ("POST", "/api/pairing-measures/"),
     ("POST", "/api/pairing-projects/"),
     ("POST", "/api/member-pairs/"),
+    # An application's organization and program must be in the user's scope and window.
+    ("POST", "/api/evaluation-applications/"),
+    ("POST", "/api/evaluation-applications/nominate/"),
 }
 
 

@@ -325,3 +325,40 @@ def test_evidence_equals_the_compliance_engines_figure(
     found = selectors.evidence([submitted])[submitted.pk]
     assert found[Evidence.ACTIVITY_SHARE] == expected and expected > 0
     assert found[Evidence.PAIRING_DOCKED] is False
+
+
+def test_the_file_cap_counts_what_the_application_holds(tree, program, secretary_a, settings):
+    settings.ACTIVITY_ATTACHMENTS_MAX_FILES = 1
+    application = services.save_application(
+        secretary_a,
+        services.ApplicationInput(
+            program=program,
+            organization=tree.branch_a,
+            attachments=[SimpleUploadedFile("一.png", PNG)],
+        ),
+    )
+    with pytest.raises(ValidationError) as caught:
+        services.save_application(
+            secretary_a,
+            services.ApplicationInput(
+                program=program,
+                organization=tree.branch_a,
+                attachments=[SimpleUploadedFile("二.png", PNG)],
+            ),
+            application,
+        )
+    assert "attachments" in caught.value.message_dict
+    assert application.attachments.count() == 1
+
+
+def test_a_quota_that_is_not_a_whole_number_is_a_clear_error(tree, program, staff, inspector_a):
+    program.quota = {"branch": "两个"}
+    program.save()
+    application = _through_review(
+        services.nominate(staff, program, tree.branch_a), staff, inspector_a
+    )
+    with pytest.raises(ValidationError) as caught:
+        services.decide(staff, application, award=True)
+    assert "整数" in " ".join(caught.value.messages)
+    application.refresh_from_db()
+    assert application.status == S.UNDER_REVIEW and not Designation.objects.exists()

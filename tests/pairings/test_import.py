@@ -376,7 +376,7 @@ def test_a_bomb_is_refused_from_the_zip_directory_before_any_reading(
     def never(*args, **kwargs):
         raise AssertionError("the sheet was read")
 
-    monkeypatch.setattr("branches.roster._xlsx_rows", never)
+    monkeypatch.setattr("branches.roster.xlsx_rows", never)
     report = import_pairings(content, staff)
     assert "最多允许1 MB" in report.errors[0].message
 

@@ -51,6 +51,8 @@ CODES = [
     "pairings",
     "help_records",
     "member_pairs",
+    "evaluation_applications",
+    "designations",
 ]
 PARAMS = {
     "bulletin": {"period": Period.month(2026, 3)},
@@ -129,6 +131,7 @@ def typed_data(tree, activity_types, users):
     Term.objects.create(organization=tree.branch_a2, started_on=D(2021, 5, 1))  # overdue
     build_bulletin(Period.month(2026, 3), today=D(2026, 4, 2))
     _pairing_data(tree, users)
+    _evaluation_data(tree, users)
 
 
 def _pairing_data(tree, users):
@@ -175,6 +178,71 @@ def _pairing_data(tree, users):
         counterpart_kind="key_household",
         counterpart_name="王大爷",
         started_on=D(2025, 2, 1),
+    )
+
+
+def _evaluation_data(tree, users):
+    """The "=1+1" branch's application, self-assessed and scored at the first stage, and its
+    title, re-reviewed once."""
+    from evaluations.defaults import seed_program
+    from evaluations.models import (
+        Application,
+        Criterion,
+        Designation,
+        Program,
+        ReReview,
+        ReviewSheet,
+        Score,
+        SelfAssessment,
+        Stage,
+    )
+
+    program = Program.objects.create(
+        name="2026年度示范点",
+        kind="demonstration_site",
+        year=2026,
+        opens_on=D(2026, 3, 1),
+        closes_on=D(2026, 4, 1),
+        title="示范点",
+    )
+    seed_program(program, Criterion, Stage)
+    stage = program.stages.get(order=1)
+    criteria = list(Criterion.objects.filter(program=program, organization_kind="branch"))
+    application = Application.objects.create(
+        program=program,
+        organization=tree.branch_a2,
+        status="under_review",
+        stage=stage,
+        submitted_at=datetime.datetime(2026, 3, 20, 2, 0, tzinfo=datetime.UTC),
+    )
+    SelfAssessment.objects.bulk_create(
+        SelfAssessment(application=application, criterion=c, score=Decimal("18")) for c in criteria
+    )
+    sheet = ReviewSheet.objects.create(
+        application=application,
+        stage=stage,
+        reviewer=users["staff"],
+        total=Decimal("85.00"),
+        submitted_at=datetime.datetime(2026, 5, 6, 2, 0, tzinfo=datetime.UTC),
+    )
+    Score.objects.bulk_create(
+        Score(sheet=sheet, criterion=c, score=Decimal("17")) for c in criteria
+    )
+    title = Designation.objects.create(
+        program=program,
+        organization=tree.branch_a2,
+        title="示范点",
+        awarded_on=D(2023, 6, 1),
+        valid_until=D(2026, 6, 1),
+        re_review_listed_on=D(2026, 5, 1),
+    )
+    ReReview.objects.create(
+        designation=title,
+        due_on=D(2026, 6, 1),
+        outcome="kept",
+        reason=EVIL,
+        decided_on=D(2026, 5, 20),
+        decided_by=users["staff"],
     )
 
 

@@ -117,6 +117,13 @@ class Command(BaseCommand):
                     )
                     % deleted
                 )
+                self.stdout.write(
+                    _(
+                        "Deleted: %(programs)d evaluation programs, %(applications)d "
+                        "applications, %(designations)d titles."
+                    )
+                    % deleted
+                )
         result = demo.build(scale, seed, activity_months=activity_months, progress=progress)
         if result.counts["activity_records"]:
             # The bulletins of the last three full months, so the bulletin pages show something
@@ -169,6 +176,7 @@ class Command(BaseCommand):
             % c,
             *([check] if check else []),
             *([self._pairings_line(result.pairings)] if result.pairings else []),
+            *([self._evaluations_line(result.evaluations)] if result.evaluations else []),
             "",
             _("Demo accounts:"),
         ]
@@ -199,6 +207,19 @@ class Command(BaseCommand):
                 "%(goods_value)s yuan."
             )
             % values
+        )
+
+    def _evaluations_line(self, figures: dict) -> str:
+        """What `evaluations.demo` built."""
+        return (
+            _(
+                "Evaluations: %(programs)d programs (%(open)d open for applications), "
+                "%(applications)d applications, %(sheets)d review sheets; %(awarded)d titles "
+                "awarded (committees %(committees)d, general branches %(general_branches)d, "
+                "branches %(branches)d), %(not_awarded)d not awarded; re-reviews: %(kept)d "
+                "kept, %(revoked)d revoked, %(due)d due."
+            )
+            % figures
         )
 
     def _compliance_line(self, months: int) -> str:
