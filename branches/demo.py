@@ -879,6 +879,7 @@ class DemoResult:
     accounts: list[DemoAccount]
     pairings: dict = field(default_factory=dict)  # `pairings.demo`'s figures
     evaluations: dict = field(default_factory=dict)  # `evaluations.demo`'s figures
+    campaigns: dict = field(default_factory=dict)  # `campaigns.demo`'s figures
 
 
 # --------------------------------------------------------------------------------------------
@@ -917,6 +918,7 @@ class DemoBuilder:
         self.attendance_count = 0
         self.pairing_figures: dict = {}
         self.evaluation_figures: dict = {}
+        self.campaign_figures: dict = {}
         self._types_by_code: dict[str, ActivityType] = {}
         self._codes: Counter[int] = Counter()
         self._unit_numbers: dict[int, int] = {}  # unit pk -> its place in `units`, from 1
@@ -942,6 +944,7 @@ class DemoBuilder:
             self.build_activity_records()  # after the accounts: the secretaries file them
             self.build_pairings()  # after the activity records: a visit may be a theme day
             self.build_evaluations()  # after the accounts: they review
+            self.build_campaigns()  # after the records, pairings and titles: it reads them
             self._finish()
         return DemoResult(
             self.scale.name,
@@ -950,6 +953,7 @@ class DemoBuilder:
             self.accounts,
             self.pairing_figures,
             self.evaluation_figures,
+            self.campaign_figures,
         )
 
     def _finish(self) -> None:
@@ -1912,6 +1916,17 @@ class DemoBuilder:
         self.say(f"evaluations: {f['applications']:,} applications; {f['sheets']:,} sheets")
         return self.evaluation_figures
 
+    # ---- campaigns (专项活动与督导): `campaigns.demo` ----------------------------------------
+
+    def build_campaigns(self) -> dict:
+        from campaigns.demo import build_campaigns
+
+        self.say("campaigns")
+        self.campaign_figures = build_campaigns(self)
+        f = self.campaign_figures
+        self.say(f"campaigns: {f['campaigns']:,}; problems: {f['problems']:,}")
+        return self.campaign_figures
+
     # ---- demo accounts ------------------------------------------------------------------------
 
     def build_users(self) -> list[DemoAccount]:
@@ -2469,6 +2484,7 @@ def flush() -> dict[str, int]:
     away. Other accounts stay; any that pointed at a deleted organization lose it (secretaries
     among them are deactivated: they have nothing to run).
     """
+    from campaigns.demo import flush as flush_campaigns
     from evaluations.demo import flush as flush_evaluations
     from pairings.demo import flush as flush_pairings
     from reports.models import Bulletin
@@ -2478,6 +2494,9 @@ def flush() -> dict[str, int]:
     with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False), deferred():
         # Bulletins were built from the data going away: they would describe nobody.
         deleted["bulletins"] = Bulletin.objects.all().delete()[1].get(Bulletin._meta.label, 0)
+        # Problems, participations, reports and key measures protect their organizations, a
+        # tagged theme day points at its record, groups and histories at the demo accounts.
+        deleted.update(flush_campaigns())
         # Pairings protect their organizations, and help records point at activity records.
         deleted.update(flush_pairings())
         # Applications and titles protect their organizations, review sheets their reviewers.
@@ -2576,7 +2595,11 @@ def truncate(*table_models) -> dict[type[models.Model], int] | None:
         for model, table in zip(table_models, tables, strict=True):
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[model] = cursor.fetchone()[0]
+        # Rows written earlier in this transaction leave deferred foreign-key checks pending,
+        # and PostgreSQL refuses to TRUNCATE a table with pending trigger events: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(tables + also)}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return counts
 
 

@@ -141,8 +141,10 @@ def _move(user: User, problem: Problem, new: str, note: str = "") -> Problem:
 
 
 def _locked(problem: Problem) -> Problem:
+    # Only the problem's row: FOR UPDATE cannot lock the outer join to a problem without a
+    # group (PostgreSQL refuses it).
     return (
-        Problem.objects.select_for_update()
+        Problem.objects.select_for_update(of=("self",))
         .select_related("organization", "group")
         .get(pk=problem.pk)
     )
