@@ -199,6 +199,13 @@ CAPABILITIES: dict[str, Capability] = {
             inspector=ALWAYS,
         ),
         capability(
+            "notice.read",
+            _("Read and mark one's own notices"),
+            staff=ALWAYS,
+            secretary=ALWAYS,
+            inspector=ALWAYS,
+        ),
+        capability(
             "committee.admin",
             _("Work in the committee's administration"),
             staff=ALWAYS,

@@ -666,7 +666,7 @@ class ComplianceViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     def scoped_queryset(self, user: User | None) -> QuerySet[Organization]:
         return visible_organizations(user).order_by("path")
 
-    def list(self, request):
+    def list(self, request, **kwargs):
         # Queries: count and page of organizations, then the engine's constant handful.
         organizations = self.filter_queryset(self.get_queryset())
         period = Period.parse(request.query_params["period"])  # checked by ComplianceFilter

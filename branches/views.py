@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts import access
 from accounts.access import portal_view
 from accounts.views import landing_url
+from campaigns.selectors import overdue_problems
 from config.files import attachment_response
 from config.pagination import KeysFirstPaginator as Paginator
 
@@ -74,6 +75,8 @@ UNIT_SEARCH_MAX = 50
 # are a tap away ("show all"), and the member search lists them all with filters.
 ROSTER_FIRST = 20
 RECORDS_PER_PAGE = 20
+# A secretary's own organization page (their home) lists this many overdue problems.
+OVERDUE_FIRST = 5
 # Attachments a browser can show in an <img>; HEIC (iPhone) and PDF are offered as links.
 THUMBNAIL_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
@@ -165,8 +168,15 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # (type name, how many, type id to prefill the form with, when filed here)
             status.items = [(name, n, file_types.get(name)) for name, n in status.still_owed]
 
+    # The secretary's home: one query for the first overdue problems of their scope (one more
+    # than shown, to know whether to say "all").
+    overdue = None
+    if user.organization_id == organization.pk and access.can(user, "problem.answer"):
+        overdue = list(overdue_problems(user)[: OVERDUE_FIRST + 1])
+
     context = {
         "organization": organization,
+        "overdue_problems": overdue,
         "owed": owed,
         "can_file": can_file,
         "groups": groups,

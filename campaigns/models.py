@@ -412,7 +412,8 @@ class Problem(models.Model):
     state = models.CharField(
         _("state"), max_length=20, choices=ProblemState.choices, default=ProblemState.OPEN
     )
-    # The day the daily task found it past its deadline (Asia/Shanghai); cleared on acceptance.
+    # The day the daily task found it past its deadline (Asia/Shanghai); kept after acceptance
+    # as the record that it was late.
     overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -18,6 +18,7 @@ from accounts.access import PUBLIC
 from accounts.authentication import fresh_token
 from accounts.lockout import locked_out
 from branches import api as branches_api
+from campaigns import api as campaigns_api
 from config.api_permissions import CapabilityPermission
 from evaluations import api as evaluations_api
 from pairings import api as pairings_api
@@ -98,6 +99,7 @@ router.register("compliance", branches_api.ComplianceViewSet, basename="complian
 reports_api.register(router)
 pairings_api.register(router)
 evaluations_api.register(router)
+campaigns_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -23,4 +23,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("pairings/", include("pairings.urls")),
     path("evaluations/", include("evaluations.urls")),
+    path("campaigns/", include("campaigns.urls")),
 ]

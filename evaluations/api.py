@@ -765,14 +765,14 @@ class EvaluationApplicationViewSet(
 
     @_application_read("Submit a draft (before the deadline, every criterion self-assessed)")
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str) -> Response:
+    def submit(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
         _call_service(services.submit_application, request.user, application)
         return Response(self._read(application.pk))
 
     @_application_read("Withdraw an application before its review starts")
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str) -> Response:
+    def withdraw(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
         _call_service(services.withdraw_application, request.user, application)
         return Response(self._read(application.pk))
@@ -781,7 +781,7 @@ class EvaluationApplicationViewSet(
 
     @_application_read("Nominate an organization (staff)", request=NominateSerializer, code=201)
     @action(detail=False, methods=["post"])
-    def nominate(self, request: Request) -> Response:
+    def nominate(self, request: Request, **kwargs: Any) -> Response:
         incoming = NominateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
         attrs = incoming.validated_data
@@ -796,7 +796,7 @@ class EvaluationApplicationViewSet(
 
     @_application_read("Start the review at the program's first stage (staff)")
     @action(detail=True, methods=["post"], url_path="start-review", url_name="start-review")
-    def start_review(self, request: Request, pk: str) -> Response:
+    def start_review(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
         _call_service(services.start_review, request.user, application)
         return Response(self._read(application.pk))
@@ -805,14 +805,14 @@ class EvaluationApplicationViewSet(
         "Close the current stage (staff): passed, on to the next; failed, not awarded"
     )
     @action(detail=True, methods=["post"], url_path="close-stage", url_name="close-stage")
-    def close_stage(self, request: Request, pk: str) -> Response:
+    def close_stage(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
         _call_service(services.close_stage, request.user, application)
         return Response(self._read(application.pk))
 
     @_application_read("Award the title or not (staff)", request=DecideSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str) -> Response:
+    def decide(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
         incoming = DecideSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -838,7 +838,7 @@ class EvaluationApplicationViewSet(
         filters=False,
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def sheets(self, request: Request, pk: str) -> Response:
+    def sheets(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
         if request.method == "GET":
             sheets = selectors.sheets_visible_to(request.user, application).prefetch_related(
@@ -1039,7 +1039,7 @@ class DesignationViewSet(
         filters=False,
     )
     @action(detail=True, methods=["post"], url_path="re-review", url_name="re-review")
-    def re_review(self, request: Request, pk: str) -> Response:
+    def re_review(self, request: Request, pk: str, **kwargs: Any) -> Response:
         designation = self.get_object()
         incoming = ReReviewCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -1109,7 +1109,7 @@ class HonourRollViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
             return Designation.objects.none()
         return selectors.honour_roll()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, **kwargs: Any) -> Response:
         query = HonourRollQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         program = query.validated_data.get("program")

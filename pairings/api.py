@@ -483,7 +483,7 @@ class PairingViewSet(
         filters=False,
     )
     @action(detail=True, methods=["post"], url_path="status", url_name="status")
-    def set_status(self, request: Request, pk: str) -> Response:
+    def set_status(self, request: Request, pk: str, **kwargs: Any) -> Response:
         pairing = self.get_object()
         incoming = PairingStatusSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -811,7 +811,7 @@ class PairingNeedViewSet(
         filters=False,
     )
     @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
+    def close(self, request: Request, pk: str, **kwargs: Any) -> Response:
         need = self.get_object()
         incoming = NeedCloseSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -1148,7 +1148,7 @@ class PairingProgressViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     def scoped_queryset(self, user: User | None) -> QuerySet[Pairing]:
         return selectors.visible_pairings(user)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, **kwargs: Any) -> Response:
         query = ProgressQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start, end = narrowed_dates(

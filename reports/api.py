@@ -152,11 +152,11 @@ class LedgerViewSet(viewsets.GenericViewSet):
     lookup_field = "code"
     lookup_value_regex = r"[A-Za-z0-9_\-]+"
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, **kwargs: Any) -> Response:
         context = self.get_serializer_context()
         return Response(LedgerSerializer(all_ledgers(), many=True, context=context).data)
 
-    def retrieve(self, request: Request, code: str) -> Response:
+    def retrieve(self, request: Request, code: str, **kwargs: Any) -> Response:
         ledger = get_ledger(code)
         if ledger is None:
             raise NotFound
@@ -380,7 +380,7 @@ class LedgerExportViewSet(
         methods=["get"],
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
-    def download(self, request: Request, pk: str) -> Any:
+    def download(self, request: Request, pk: str, **kwargs: Any) -> Any:
         export = self.get_object()
         if export.status != ExportStatus.DONE or not export.file:
             raise NotFound
@@ -393,7 +393,7 @@ class LedgerExportViewSet(
         filters=False,
     )
     @action(detail=True, methods=["post"])
-    def retry(self, request: Request, pk: str) -> Response:
+    def retry(self, request: Request, pk: str, **kwargs: Any) -> Response:
         export = self.get_object()
         try:
             export = services.retry_export(request.user, export)

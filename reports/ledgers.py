@@ -751,7 +751,8 @@ def write_xlsx(
 
 
 _bulletin_compliant = Computed(
-    # A line that owed nothing is there for its overdue election: neither compliant nor not.
+    # A line that owed nothing is there for its overdue election or its overdue problems:
+    # neither compliant nor not.
     lambda row: (row["missing"] == 0) if row["owed"] else None,
     "owed",
     "missing",
@@ -780,6 +781,8 @@ class BulletinLedger(Ledger):
         Column(_("What was missed"), "missing_detail", 36),
         Column(_("Next election due"), "election_due_on", 14, DATE),
         Column(_("Election overdue"), "election_overdue", 10, BOOL),
+        Column(_("Problems overdue at month end"), "overdue_problem_count", 10, INT),
+        Column(_("Overdue problems (what)"), "overdue_problem_detail", 40),
     ]
 
     def queryset(self) -> QuerySet:

@@ -27,6 +27,8 @@ class Bulletin(models.Model):
     owed = models.PositiveIntegerField(_("activities owed"), default=0)
     held = models.PositiveIntegerField(_("activities held"), default=0)
     overdue_election_count = models.PositiveIntegerField(_("overdue elections"), default=0)
+    # Problems (campaigns) past their deadline and not accepted at the end of the month.
+    overdue_problem_count = models.PositiveIntegerField(_("overdue problems"), default=0)
 
     class Meta:
         verbose_name = _("monthly bulletin")
@@ -70,6 +72,12 @@ class BulletinUnitRow(models.Model):
     owed = models.PositiveIntegerField(_("activities owed"))
     held = models.PositiveIntegerField(_("activities held"))
     compliance_rate = models.DecimalField(_("compliance rate"), max_digits=5, decimal_places=4)
+    # The unit's problems overdue at the end of the month (its organizations', joint committees
+    # included), and each of them as it stood: {"organization_name", "organization_code",
+    # "category", "description", "severity", "deadline" (ISO date), "campaign", "group"}. Kept
+    # on the line the page already reads, so the bulletin costs no query more to show them.
+    overdue_problem_count = models.PositiveIntegerField(_("overdue problems"), default=0)
+    overdue_problems = models.JSONField(_("overdue problems (list)"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("bulletin unit line")
@@ -112,6 +120,12 @@ class BulletinRow(models.Model):
     missing_detail = models.CharField(_("what was missed"), max_length=500, blank=True)
     election_due_on = models.DateField(_("next election due"), null=True, blank=True)
     election_overdue = models.BooleanField(_("election overdue"), default=False)
+    # The organization's problems overdue at the end of the month (a group's on its branch's
+    # line): how many, and each as "description（deadline）".
+    overdue_problem_count = models.PositiveIntegerField(_("overdue problems"), default=0)
+    overdue_problem_detail = models.CharField(
+        _("overdue problems (what)"), max_length=500, blank=True
+    )
 
     class Meta:
         verbose_name = _("bulletin line")

@@ -6,6 +6,7 @@ import datetime
 import logging
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,8 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from accounts import access
@@ -58,6 +60,10 @@ def build_bulletin(
 ) -> Bulletin:
     """Build (or rebuild) the bulletin of `month`, city-wide, as the rules stand now.
 
+    With it, the problems (campaigns) overdue at the month's end: how many in the city, each
+    unit's count and list, each line's (`problems_overdue_at_month_end`); an organization that
+    owed nothing has a line for its overdue problems, as for an overdue election.
+
     Idempotent: one bulletin per month; a rebuild replaces its lines in the same transaction.
     Lines are snapshots, so a rule changed later does not rewrite a published bulletin. A
     month that has not ended is refused (ValidationError): a bulletin is never provisional.
@@ -76,12 +82,14 @@ def build_bulletin(
             "pk", "name", "code", "kind", "unit_id", "unit__name", "unit__sort_order"
         )
     }
+    overdue = problems_overdue_at_month_end(month)
     rows: list[BulletinRow] = []
     per_unit: dict[int, dict] = defaultdict(
         lambda: {"orgs": 0, "compliant": 0, "owed": 0, "held": 0, "name": "", "order": 0}
     )
     for org_id, result in results.items():
-        if not result.owed and not result.election_overdue:
+        problems = overdue.by_line.get(org_id, [])
+        if not result.owed and not result.election_overdue and not problems:
             continue  # owes nothing this month (a committee, or founded since)
         org = info[org_id]
         rows.append(
@@ -98,6 +106,8 @@ def build_bulletin(
                 missing_detail=result.missing_detail()[:500],
                 election_due_on=result.election_due_on,
                 election_overdue=result.election_overdue,
+                overdue_problem_count=len(problems),
+                overdue_problem_detail=_problem_detail(problems),
             )
         )
         if result.owed:
@@ -130,6 +140,7 @@ def build_bulletin(
             owed=sum(r.owed for r in owing),
             held=sum(r.held for r in owing),
             overdue_election_count=sum(r.election_overdue for r in rows),
+            overdue_problem_count=overdue.count,
         ),
     )
     bulletin.rows.all().delete()
@@ -149,11 +160,117 @@ def build_bulletin(
                 owed=u["owed"],
                 held=u["held"],
                 compliance_rate=unit_rate(u),
+                overdue_problem_count=len(overdue.by_unit.get(unit_id, [])),
+                overdue_problems=overdue.by_unit.get(unit_id, []),
             )
             for rank, (unit_id, u) in enumerate(ranked, start=1)
         ]
     )
     return bulletin
+
+
+# -- overdue problems (campaigns) in the bulletin ---------------------------------------------
+
+
+@dataclass
+class OverdueAtMonthEnd:
+    """The problems overdue at the end of a month: how many in the city, each unit's (a
+    problem of a joint committee is each of its units'), and each bulletin line's."""
+
+    count: int = 0
+    by_unit: dict[int, list[dict]] = field(default_factory=dict)
+    by_line: dict[int, list[dict]] = field(default_factory=dict)
+
+
+def problems_overdue_at_month_end(month: Period) -> OverdueAtMonthEnd:
+    """Problems past their deadline and not accepted at the end of `month`
+    (`campaigns.rules.is_overdue`, as the daily task judges them on the next day): a problem
+    accepted since still counts in the month it was overdue, and a rebuilt bulletin says what
+    the month's end saw. Two queries, whatever the number of problems: the problems (their
+    acceptance a subquery) and the other units of the joint committees among them.
+
+    Units follow the one rule of "belongs to a unit" (`Organization.objects.of_unit`): a joint
+    committee's problem is listed under its host unit and each unit it spans. Lines follow the
+    bulletin's: a group's problem is on its branch's line."""
+    from campaigns.models import Problem, ProblemEvent, ProblemState
+    from campaigns.rules import is_overdue
+
+    next_day = month.end + datetime.timedelta(days=1)  # the daily task's "today"
+    cutoff = timezone.make_aware(
+        datetime.datetime.combine(next_day, datetime.time.min), timezone.get_default_timezone()
+    )
+    accepted = ProblemEvent.objects.filter(
+        problem=OuterRef("pk"), to_state=ProblemState.ACCEPTED
+    ).order_by("at")
+    rows = (
+        Problem.objects.filter(deadline__lt=next_day)
+        .annotate(accepted_at=Subquery(accepted.values("at")[:1]))
+        # Accepted by the month's end (or accepted with no history to say when): not overdue.
+        .exclude(
+            Q(state=ProblemState.ACCEPTED)
+            & (Q(accepted_at__isnull=True) | Q(accepted_at__lt=cutoff))
+        )
+        .order_by("deadline", "pk")
+        .values(
+            "pk",
+            "state",
+            "deadline",
+            "category",
+            "description",
+            "severity",
+            "organization_id",
+            "organization__name",
+            "organization__code",
+            "organization__kind",
+            "organization__parent_id",
+            "organization__unit_id",
+            "group__name",
+            "group__campaign__name",
+        )
+    )
+    found = OverdueAtMonthEnd()
+    problems = []
+    for row in rows:
+        # Not accepted when the month ended, whatever it is now.
+        state = ProblemState.SUBMITTED if row["state"] == ProblemState.ACCEPTED else row["state"]
+        if is_overdue(state, row["deadline"], next_day):
+            problems.append(row)
+    joint: dict[int, list[int]] = defaultdict(list)
+    due = Problem.objects.filter(deadline__lt=next_day).values("organization_id")
+    for organization_id, unit_id in Organization.joint_units.through.objects.filter(
+        organization_id__in=due  # a subquery: however many problems, no list of ids
+    ).values_list("organization_id", "unit_id"):
+        joint[organization_id].append(unit_id)
+    for row in problems:
+        item = {
+            "organization_name": row["organization__name"],
+            "organization_code": row["organization__code"],
+            "category": row["category"],
+            "description": row["description"][:300],
+            "severity": row["severity"],
+            "deadline": row["deadline"].isoformat(),
+            "campaign": row["group__campaign__name"] or "",
+            "group": row["group__name"] or "",
+        }
+        units = dict.fromkeys([row["organization__unit_id"], *joint[row["organization_id"]]])
+        for unit_id in units:
+            found.by_unit.setdefault(unit_id, []).append(item)
+        line = (
+            row["organization__parent_id"]
+            if row["organization__kind"] == OrganizationKind.GROUP
+            else row["organization_id"]
+        )
+        found.by_line.setdefault(line, []).append(item)
+    found.count = len(problems)
+    return found
+
+
+def _problem_detail(problems: list[dict]) -> str:
+    """A line's overdue problems in a few words each: "description（deadline）"."""
+    text = "；".join(
+        f"{Truncator(p['description']).chars(40)}（{p['deadline']}）" for p in problems
+    )
+    return Truncator(text).chars(500)
 
 
 # -- ledger exports ---------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from accounts.models import Role, User
 from config.api_permissions import CapabilityPermission
 from tests import access_coverage
 from tests import test_permissions as branches_table
+from tests.campaigns import test_api_permissions as campaigns_api_table
+from tests.campaigns import test_portal_permissions as campaigns_portal_table
 from tests.conftest import add_record
 from tests.evaluations import test_api_permissions as evaluations_api_table
 from tests.evaluations import test_portal_permissions as evaluations_portal_table
@@ -48,6 +50,8 @@ TABLE_NAMES = {
         pairings_api_table,
         evaluations_portal_table,
         evaluations_api_table,
+        campaigns_portal_table,
+        campaigns_api_table,
     )
     for row in table.MATRIX
 }
@@ -170,6 +174,7 @@ HELD = {
     "evaluation.manage": (True, False, False, False),
     "campaign.manage": (True, False, False, False),
     "account.password": (True, True, True, False),
+    "notice.read": (True, True, True, False),
     "activity.file": (True, True, False, False),
     "activity.change": (True, True, False, False),
     "evaluation.score": (True, False, True, False),

@@ -251,6 +251,114 @@ def _evaluation_object(name: str) -> Callable:
     return lambda cast: _evaluation_objects(cast)[name]
 
 
+def _campaign_objects(cast) -> dict:
+    """A campaign with a target, a team and a batch; its inspection group (the staff in it)
+    with a visit; a problem found by it, answered with a photo and sent back once; an annual
+    report with a problem found in it; a key task with a measure; a participation with goods;
+    a deployment."""
+    from decimal import Decimal
+
+    from campaigns.models import (
+        AnnualReport,
+        Campaign,
+        Deployment,
+        InspectionGroup,
+        KeyMeasure,
+        KeyTask,
+        Participation,
+        ParticipationGoods,
+        ProblemEvent,
+        Rectification,
+        RectificationPhoto,
+        Target,
+        VisitLog,
+        VolunteerBatch,
+        VolunteerTeam,
+    )
+    from campaigns.services import ProblemInput, record_problem
+
+    tree, staff = cast.tree, cast.staff
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="基层党建督导",
+        kind="inspection",
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=30),
+    )
+    Target.objects.create(campaign=campaign, indicator="督导覆盖", unit_of_measure="个", goal=10)
+    team = VolunteerTeam.objects.create(campaign=campaign, name="第一队")
+    batch = VolunteerBatch.objects.create(
+        campaign=campaign, number=1, place="城关镇", starts_on=today, ends_on=today
+    )
+    group = InspectionGroup.objects.create(campaign=campaign, name="第一督导组")
+    group.members.add(staff)
+    group.units.add(tree.unit_a)
+    VisitLog.objects.create(group=group, date=today, method="visit", place="第一党支部")
+    problem = record_problem(
+        staff,
+        ProblemInput(
+            organization=tree.branch_a,
+            category="组织生活",
+            description="三会一课记录不全",
+            found_on=today - datetime.timedelta(days=5),
+            deadline=today + datetime.timedelta(days=5),
+            group=group,
+        ),
+    )
+    answer = Rectification.objects.create(problem=problem, measures="补齐记录", submitted_by=staff)
+    RectificationPhoto.objects.create(
+        answer=answer,
+        file=SimpleUploadedFile("整改.jpg", JPEG),
+        original_name="整改.jpg",
+        content_type="image/jpeg",
+        size=len(JPEG),
+    )
+    ProblemEvent.objects.create(problem=problem, from_state="submitted", to_state="sent_back")
+    report = AnnualReport.objects.create(organization=tree.branch_a2, year=2025, report="述职")
+    record_problem(
+        staff,
+        ProblemInput(
+            organization=tree.branch_a2,
+            category="述职评议",
+            description="学习制度落实不够",
+            found_on=today,
+            deadline=today + datetime.timedelta(days=30),
+            annual_report=report,
+        ),
+    )
+    task = KeyTask.objects.create(campaign=campaign, title="规范组织生活")
+    KeyMeasure.objects.create(
+        task=task,
+        description="开展专项检查",
+        organization=tree.branch_a,
+        deadline=today + datetime.timedelta(days=10),
+    )
+    participation = Participation.objects.create(
+        campaign=campaign, organization=tree.branch_a, members=3, money=Decimal("100.10")
+    )
+    ParticipationGoods.objects.create(
+        participation=participation,
+        item="棉被",
+        quantity=2,
+        unit_of_measure="床",
+        value=Decimal("200.20"),
+    )
+    deployment = Deployment.objects.create(batch=batch, team=team, member=tree.members["a1"])
+    return {
+        "Campaign": campaign,
+        "InspectionGroup": group,
+        "Problem": problem,
+        "AnnualReport": report,
+        "KeyTask": task,
+        "Participation": participation,
+        "Deployment": deployment,
+    }
+
+
+def _campaign_object(name: str) -> Callable:
+    return lambda cast: _campaign_objects(cast)[name]
+
+
 # One object per registered model, made from the standing cast (tests/conftest.py).
 def _axes(model: str, **fields):
     """A failed login's record (django-axes), for its admin pages."""
@@ -313,6 +421,18 @@ OBJECTS: dict[str, Callable] = {
     **{
         f"evaluations.{name}": _evaluation_object(name)
         for name in ("Program", "Application", "Designation", "ReReview")
+    },
+    **{
+        f"campaigns.{name}": _campaign_object(name)
+        for name in (
+            "Campaign",
+            "InspectionGroup",
+            "Problem",
+            "AnnualReport",
+            "KeyTask",
+            "Participation",
+            "Deployment",
+        )
     },
 }
 

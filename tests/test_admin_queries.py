@@ -965,6 +965,333 @@ def _re_review_subject(cast):
     ]
 
 
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+def bulk_campaigns(numbers: range, prefix: str = "专项") -> list:
+    from campaigns.models import Campaign
+
+    return Campaign.objects.bulk_create(
+        Campaign(
+            name=f"{prefix}{i}",
+            kind="inspection",
+            starts_on=datetime.date(2000 + i % 50, 1, 1),
+            ends_on=datetime.date(2000 + i % 50, 12, 31),
+        )
+        for i in numbers
+    )
+
+
+def _campaign_subject(cast):
+    """One campaign (made with the first rows, found again for the next)."""
+    from campaigns.models import Campaign
+
+    return Campaign.objects.filter(name="专项9000").first() or bulk_campaigns(range(9000, 9001))[0]
+
+
+def bulk_groups(numbers: range, campaign, members: list[User] = ()) -> list:
+    from campaigns.models import InspectionGroup
+
+    groups = InspectionGroup.objects.bulk_create(
+        InspectionGroup(campaign=campaign, name=f"督导组{i}", towns=f"镇{i}") for i in numbers
+    )
+    through = InspectionGroup.members.through
+    through.objects.bulk_create(
+        through(inspectiongroup_id=g.pk, user_id=u.pk) for g in groups for u in members
+    )
+    return groups
+
+
+def bulk_problems(numbers: range, organizations: list[Organization], group=None, report=None):
+    """Problems, half of them past their deadline, each with its history: recorded, answered,
+    sent back."""
+    from campaigns.models import Problem, ProblemEvent, Rectification
+
+    today = _today()
+    made = Problem.objects.bulk_create(
+        Problem(
+            organization=organization,
+            group=group,
+            annual_report=report,
+            category="组织生活",
+            description=f"问题{i}",
+            found_on=today - datetime.timedelta(days=40),
+            deadline=today + datetime.timedelta(days=10 if i % 2 else -10),
+            state="sent_back",
+        )
+        for i, organization in zip(numbers, organizations, strict=True)
+    )
+    ProblemEvent.objects.bulk_create(
+        ProblemEvent(problem=p, from_state=f, to_state=t)
+        for p in made
+        for f, t in (("", "open"), ("open", "submitted"), ("submitted", "sent_back"))
+    )
+    Rectification.objects.bulk_create(Rectification(problem=p, measures="整改") for p in made)
+    return made
+
+
+def _group_subject_campaign(cast):
+    from campaigns.models import InspectionGroup
+
+    found = InspectionGroup.objects.filter(name="督导组9000").first()
+    return (
+        found or bulk_groups(range(9000, 9001), _campaign_subject(cast), [cast.users["staff"]])[0]
+    )
+
+
+def _campaign_rows(cast, numbers):
+    from campaigns.models import KeyTask, Target
+
+    campaigns = bulk_campaigns(numbers)
+    Target.objects.bulk_create(
+        Target(campaign=c, indicator="指标", unit_of_measure="个", goal=10) for c in campaigns
+    )
+    KeyTask.objects.bulk_create(KeyTask(campaign=c, title="任务") for c in campaigns)
+    for campaign, i in zip(campaigns, numbers, strict=True):
+        group = bulk_groups(range(i, i + 1), campaign)[0]
+        bulk_problems(range(i, i + 1), [cast.tree.branch_a], group)
+
+
+def _campaign_related(cast, campaign, numbers):
+    """Targets (one counted live), teams, batches and key tasks."""
+    from campaigns.models import KeyTask, Target, VolunteerBatch, VolunteerTeam
+
+    Target.objects.bulk_create(
+        Target(
+            campaign=campaign,
+            indicator=f"指标{i}",
+            unit_of_measure="个",
+            goal=i + 1,
+            source="members_registered" if i == 0 else "manual",
+            sort_order=i,
+        )
+        for i in numbers
+    )
+    VolunteerTeam.objects.bulk_create(
+        VolunteerTeam(campaign=campaign, name=f"队{i}") for i in numbers
+    )
+    VolunteerBatch.objects.bulk_create(
+        VolunteerBatch(
+            campaign=campaign,
+            number=i + 1,
+            place=f"地点{i}",
+            starts_on=datetime.date(2025, 1, 1),
+            ends_on=datetime.date(2025, 1, 2),
+        )
+        for i in numbers
+    )
+    KeyTask.objects.bulk_create(KeyTask(campaign=campaign, title=f"任务{i}") for i in numbers)
+
+
+def _inspection_group_rows(cast, numbers):
+    campaign = _campaign_subject(cast)
+    groups = bulk_groups(numbers, campaign, [cast.users["staff"], cast.users["inspector_a"]])
+    for group in groups:
+        group.units.add(cast.tree.unit_a)
+    for group, i in zip(groups, numbers, strict=True):
+        bulk_problems(range(i, i + 1), [cast.tree.branch_a], group)
+
+
+def _inspection_group_related(cast, group, numbers):
+    """Visit logs inline, members and units in autocomplete boxes."""
+    from campaigns.models import VisitLog
+
+    VisitLog.objects.bulk_create(
+        VisitLog(group=group, date=datetime.date(2025, 3, 1), method="look", place=f"地点{i}")
+        for i in numbers
+    )
+    users = bulk_users(numbers, cast.tree.branch_a, prefix="督导")
+    User.objects.filter(pk__in=[u.pk for u in users]).update(role=Role.INSPECTOR)
+    group.members.add(*users)
+    group.units.add(*bulk_units(numbers, prefix="督导单位"))
+
+
+def _problem_rows(cast, numbers):
+    group = _group_subject_campaign(cast)
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix="PR")
+    bulk_problems(numbers, branches, group)
+
+
+def _problem_subject(cast):
+    return bulk_problems(range(9000, 9001), [cast.tree.branch_a], _group_subject_campaign(cast))[0]
+
+
+def _problem_related(cast, problem, numbers):
+    """Its history and answers (each answer with a photo)."""
+    from campaigns.models import ProblemEvent, Rectification, RectificationPhoto
+
+    by = bulk_users(numbers, cast.tree.branch_a, prefix="经办")
+    ProblemEvent.objects.bulk_create(
+        ProblemEvent(problem=problem, from_state="sent_back", to_state="submitted", by=u)
+        for u in by
+    )
+    answers = Rectification.objects.bulk_create(
+        Rectification(problem=problem, measures=f"整改{i}", submitted_by=u)
+        for i, u in zip(numbers, by, strict=True)
+    )
+    RectificationPhoto.objects.bulk_create(
+        RectificationPhoto(
+            answer=a,
+            file=f"rectification/{problem.pk}/{i}.jpg",
+            original_name=f"照片{i}.jpg",
+            content_type="image/jpeg",
+            size=1,
+        )
+        for i, a in zip(numbers, answers, strict=True)
+    )
+
+
+def bulk_reports(numbers: range, organizations: list[Organization]) -> list:
+    from campaigns.models import AnnualReport
+
+    return AnnualReport.objects.bulk_create(
+        AnnualReport(organization=o, year=2000 + i % 50, report=f"述职{i}", assessment="good")
+        for i, o in zip(numbers, organizations, strict=True)
+    )
+
+
+def _report_rows(cast, numbers):
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix="AR")
+    reports = bulk_reports(numbers, branches)
+    for report, i in zip(reports, numbers, strict=True):
+        bulk_problems(range(i, i + 1), [report.organization], report=report)
+
+
+def _report_subject(cast):
+    from campaigns.models import AnnualReport
+
+    found = AnnualReport.objects.filter(organization=cast.tree.branch_a, year=2025).first()
+    return found or bulk_reports(range(25, 26), [cast.tree.branch_a])[0]
+
+
+def _report_related(cast, report, numbers):
+    bulk_problems(numbers, [report.organization] * len(numbers), report=report)
+
+
+def _key_task_rows(cast, numbers):
+    from campaigns.models import KeyMeasure, KeyTask
+
+    tasks = KeyTask.objects.bulk_create(
+        KeyTask(campaign=_campaign_subject(cast), title=f"任务{i}", sort_order=i) for i in numbers
+    )
+    KeyMeasure.objects.bulk_create(
+        KeyMeasure(
+            task=t,
+            description="措施",
+            organization=cast.tree.branch_a,
+            deadline=datetime.date(2025, 1, 1),
+        )
+        for t in tasks
+    )
+
+
+def _key_task_subject(cast):
+    from campaigns.models import KeyTask
+
+    return KeyTask.objects.create(campaign=_campaign_subject(cast), title="规范组织生活")
+
+
+def _key_task_related(cast, task, numbers):
+    """Measures inline, each of its own organization (a raw-id box labelled from the row)."""
+    from campaigns.models import KeyMeasure
+
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix="KM")
+    KeyMeasure.objects.bulk_create(
+        KeyMeasure(
+            task=task,
+            description=f"措施{i}",
+            organization=o,
+            deadline=datetime.date(2025, 1, 1),
+            done_on=datetime.date(2025, 1, 2) if i % 2 else None,
+        )
+        for i, o in zip(numbers, branches, strict=True)
+    )
+
+
+def bulk_participations(numbers: range, organizations: list[Organization], campaign, by: User):
+    from decimal import Decimal
+
+    from campaigns.models import Participation, ParticipationGoods
+
+    made = Participation.objects.bulk_create(
+        Participation(
+            campaign=campaign, organization=o, members=i, money=Decimal("0.10"), filed_by=by
+        )
+        for i, o in zip(numbers, organizations, strict=True)
+    )
+    ParticipationGoods.objects.bulk_create(
+        ParticipationGoods(
+            participation=p, item="棉被", quantity=1, unit_of_measure="床", value=Decimal("0.20")
+        )
+        for p in made
+    )
+    return made
+
+
+def _participation_rows(cast, numbers):
+    branches = bulk_organizations(numbers, cast.tree.committee_b, cast.tree.unit_b, prefix="PA")
+    bulk_participations(numbers, branches, _campaign_subject(cast), cast.users["secretary_a"])
+
+
+def _participation_subject(cast):
+    return bulk_participations(
+        range(1), [cast.tree.branch_a], _campaign_subject(cast), cast.users["secretary_a"]
+    )[0]
+
+
+def _participation_related(cast, participation, numbers):
+    from decimal import Decimal
+
+    from campaigns.models import ParticipationGoods
+
+    ParticipationGoods.objects.bulk_create(
+        ParticipationGoods(
+            participation=participation,
+            item=f"物资{i}",
+            quantity=1,
+            unit_of_measure="件",
+            value=Decimal("1.10"),
+        )
+        for i in numbers
+    )
+
+
+def _volunteers(cast, numbers):
+    """A team and as many batches of the subject campaign."""
+    from campaigns.models import VolunteerBatch, VolunteerTeam
+
+    campaign = _campaign_subject(cast)
+    team, _created = VolunteerTeam.objects.get_or_create(campaign=campaign, name="志愿队")
+    batches = VolunteerBatch.objects.bulk_create(
+        VolunteerBatch(
+            campaign=campaign,
+            number=100 + i,
+            place=f"地点{i}",
+            starts_on=datetime.date(2025, 1, 1),
+            ends_on=datetime.date(2025, 1, 2),
+        )
+        for i in numbers
+    )
+    return team, batches
+
+
+def _deployment_rows(cast, numbers):
+    from campaigns.models import Deployment
+
+    team, batches = _volunteers(cast, numbers)
+    members = bulk_members(range(70000 + numbers.start, 70000 + numbers.stop), cast.tree.branch_a)
+    Deployment.objects.bulk_create(
+        Deployment(batch=b, team=team, member=m) for b, m in zip(batches, members, strict=True)
+    )
+
+
+def _deployment_subject(cast):
+    from campaigns.models import Deployment
+
+    team, batches = _volunteers(cast, range(9000, 9001))
+    return Deployment.objects.create(batch=batches[0], team=team, member=cast.tree.members["a1"])
+
+
 ROWS: dict[str, Rows] = {
     "accounts.User": Rows(_user_rows, _user_subject, _user_related),
     "auth.Group": Rows(_group_rows, _group_subject, _group_related),
@@ -1016,6 +1343,17 @@ ROWS: dict[str, Rows] = {
         ),
     ),
     "evaluations.ReReview": Rows(_re_review_rows, _re_review_subject),
+    "campaigns.Campaign": Rows(_campaign_rows, _campaign_subject, _campaign_related),
+    "campaigns.InspectionGroup": Rows(
+        _inspection_group_rows, _group_subject_campaign, _inspection_group_related
+    ),
+    "campaigns.Problem": Rows(_problem_rows, _problem_subject, _problem_related),
+    "campaigns.AnnualReport": Rows(_report_rows, _report_subject, _report_related),
+    "campaigns.KeyTask": Rows(_key_task_rows, _key_task_subject, _key_task_related),
+    "campaigns.Participation": Rows(
+        _participation_rows, _participation_subject, _participation_related
+    ),
+    "campaigns.Deployment": Rows(_deployment_rows, _deployment_subject),
 }
 
 # Registered admins left out on purpose, with the reason (none so far).

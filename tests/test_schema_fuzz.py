@@ -113,6 +113,10 @@ ACCEPTANCE_NOT_EXPRESSIBLE = {
     # An application's organization and program must be in the user's scope and window.
     ("POST", "/api/evaluation-applications/"),
     ("POST", "/api/evaluation-applications/nominate/"),
+    # A participation's organization, a tagged record, a problem's group: all in scope.
+    ("POST", "/api/campaign-participations/"),
+    ("POST", "/api/campaign-activities/"),
+    ("POST", "/api/problems/"),
 }
 
 

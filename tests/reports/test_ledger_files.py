@@ -53,6 +53,9 @@ CODES = [
     "member_pairs",
     "evaluation_applications",
     "designations",
+    "problems",
+    "campaign_targets",
+    "campaign_participation",
 ]
 PARAMS = {
     "bulletin": {"period": Period.month(2026, 3)},
@@ -129,6 +132,7 @@ def typed_data(tree, activity_types, users):
     )
     Attendance.objects.create(record=record, member=tree.members["a2_1"], status="absent")
     Term.objects.create(organization=tree.branch_a2, started_on=D(2021, 5, 1))  # overdue
+    _campaign_data(tree, users)  # before the bulletin: a problem overdue at March's end
     build_bulletin(Period.month(2026, 3), today=D(2026, 4, 2))
     _pairing_data(tree, users)
     _evaluation_data(tree, users)
@@ -178,6 +182,68 @@ def _pairing_data(tree, users):
         counterpart_kind="key_household",
         counterpart_name="王大爷",
         started_on=D(2025, 2, 1),
+    )
+
+
+def _campaign_data(tree, users):
+    """A campaign named "=1+1" with a target; the "=1+1" branch's problem found by its group,
+    answered and sent back (overdue since March); a problem found in its annual report,
+    accepted; its participation with money and goods."""
+    from campaigns.models import (
+        AnnualReport,
+        Campaign,
+        InspectionGroup,
+        Participation,
+        ParticipationGoods,
+        Problem,
+        ProblemEvent,
+        Rectification,
+        Target,
+    )
+
+    campaign = Campaign.objects.create(
+        name=EVIL, kind="inspection", starts_on=D(2026, 1, 1), ends_on=D(2026, 12, 31)
+    )
+    Target.objects.create(
+        campaign=campaign,
+        indicator="督导覆盖率",
+        unit_of_measure="个",
+        goal=Decimal("10"),
+        manual_progress=Decimal("4"),
+    )
+    group = InspectionGroup.objects.create(campaign=campaign, name="第一督导组")
+    problem = Problem.objects.create(
+        organization=tree.branch_a2,
+        group=group,
+        category="组织生活",
+        description=EVIL,
+        found_on=D(2026, 3, 1),
+        deadline=D(2026, 3, 20),
+        state="sent_back",
+        overdue_since=D(2026, 3, 21),
+    )
+    Rectification.objects.create(problem=problem, measures=EVIL, submitted_by=users["secretary_a"])
+    ProblemEvent.objects.create(problem=problem, from_state="submitted", to_state="sent_back")
+    report = AnnualReport.objects.create(organization=tree.branch_a2, year=2025, report="述职")
+    accepted = Problem.objects.create(
+        organization=tree.branch_a2,
+        annual_report=report,
+        category="述职评议",
+        description="学习制度落实不够",
+        found_on=D(2026, 1, 10),
+        deadline=D(2026, 2, 10),
+        state="accepted",
+    )
+    ProblemEvent.objects.create(problem=accepted, from_state="submitted", to_state="accepted")
+    participation = Participation.objects.create(
+        campaign=campaign, organization=tree.branch_a2, members=3, money=Decimal("9.9")
+    )
+    ParticipationGoods.objects.create(
+        participation=participation,
+        item="棉被",
+        quantity=Decimal("2"),
+        unit_of_measure="床",
+        value=Decimal("300"),
     )
 
 

@@ -177,6 +177,7 @@ class Command(BaseCommand):
             *([check] if check else []),
             *([self._pairings_line(result.pairings)] if result.pairings else []),
             *([self._evaluations_line(result.evaluations)] if result.evaluations else []),
+            *([self._campaigns_line(result.campaigns)] if result.campaigns else []),
             "",
             _("Demo accounts:"),
         ]
@@ -220,6 +221,27 @@ class Command(BaseCommand):
                 "kept, %(revoked)d revoked, %(due)d due."
             )
             % figures
+        )
+
+    def _campaigns_line(self, figures: dict) -> str:
+        """What `campaigns.demo` built."""
+        values = {
+            **figures,
+            "theme_money": f"{figures['theme_money']:,.2f}",
+            "goods_value": f"{figures['goods_value']:,.2f}",
+        }
+        return (
+            _(
+                "Campaigns: %(campaigns)d (plan targets: %(targets)d, %(live_targets)d live); "
+                "theme day: %(theme_organizations)d organizations, %(theme_members)d members, "
+                "%(theme_money)s yuan and goods worth %(goods_value)s yuan; volunteers: "
+                "%(volunteers)d members in %(teams)d teams, %(batches)d batches; inspection: "
+                "%(groups)d groups, %(units_visited)d units, %(inspection_problems)d problems; "
+                "annual reports: %(reports)d (%(report_problems)d problems); %(overdue)d "
+                "problems overdue; key tasks: %(key_tasks)d tasks, %(key_measures)d measures "
+                "(%(measures_done)d done)."
+            )
+            % values
         )
 
     def _compliance_line(self, months: int) -> str:
