@@ -54,7 +54,7 @@ from config.api_base import (
     fits_an_id,
     service_errors,
 )
-from config.files import stored_file_response
+from config.files import attachment_response
 from config.money import CENT, ZERO
 from pairings.api import PlainChoiceField, ScopedIdField, exact, money
 
@@ -977,13 +977,7 @@ class ProblemViewSet(
             RectificationPhoto.objects.filter(answer__problem__in=problems.values("pk")),
             pk=photo_pk,
         )
-        return stored_file_response(
-            found.file,
-            content_type=found.content_type,
-            filename=found.original_name,
-            inline=found.content_type.startswith("image/") or found.content_type.endswith("pdf"),
-            cache_control="private, max-age=3600",
-        )
+        return attachment_response(found)
 
 
 # --- Annual reports -----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from accounts.access import portal_view
 from accounts.models import Notice
 from branches.models import Unit
 from branches.selectors import visible_activity_records
-from config.files import stored_file_response
+from config.files import attachment_response
 from config.pagination import KeysFirstPaginator as Paginator
 
 from . import rules, selectors
@@ -286,13 +286,7 @@ def problem_photo(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return stored_file_response(
-        photo.file,
-        content_type=photo.content_type,
-        filename=photo.original_name,
-        inline=photo.content_type.startswith("image/") or photo.content_type == "application/pdf",
-        cache_control="private, max-age=3600",
-    )
+    return attachment_response(photo)
 
 
 def _groups_for(user) -> list[InspectionGroup]:

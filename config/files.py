@@ -36,12 +36,15 @@ def stored_file_response(
 
 
 def attachment_response(attachment) -> FileResponse:
-    """An activity's photo or minutes: photos and PDFs open in the browser, other types
-    download; the type is the one sniffed on upload."""
+    """A stored upload (an activity's photo or minutes, a help visit's photo, an application's
+    evidence, a rectification's photo: anything with `file`, `content_type` and
+    `original_name`): photos and PDFs open in the browser, other types download; the type is
+    the one sniffed on upload."""
+    content_type = attachment.content_type
     return stored_file_response(
         attachment.file,
-        content_type=attachment.content_type,
+        content_type=content_type,
         filename=attachment.original_name,
-        inline=attachment.is_image or attachment.content_type == "application/pdf",
+        inline=content_type.startswith("image/") or content_type == "application/pdf",
         cache_control="private, max-age=3600",
     )

@@ -58,7 +58,7 @@ from config.api_base import (
     fits_an_id,
     service_errors,
 )
-from config.files import stored_file_response
+from config.files import attachment_response
 from pairings.api import PlainChoiceField, ScopedIdField
 
 from . import rules, selectors, services
@@ -899,13 +899,7 @@ class EvaluationApplicationViewSet(
             ApplicationAttachment.objects.filter(application__in=applications.values("pk")),
             pk=attachment_pk,
         )
-        return stored_file_response(
-            found.file,
-            content_type=found.content_type,
-            filename=found.original_name,
-            inline=found.content_type.startswith("image/") or found.content_type.endswith("pdf"),
-            cache_control="private, max-age=3600",
-        )
+        return attachment_response(found)
 
 
 # --- Designations -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from accounts import access
 from accounts.access import portal_view
 from branches.models import OrganizationKind
 from branches.selectors import visible_organizations
-from config.files import stored_file_response
+from config.files import attachment_response
 from config.pagination import KeysFirstPaginator as Paginator
 
 from . import rules, selectors
@@ -511,14 +511,7 @@ def application_attachment(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return stored_file_response(
-        attachment.file,
-        content_type=attachment.content_type,
-        filename=attachment.original_name,
-        inline=attachment.content_type.startswith("image/")
-        or attachment.content_type == "application/pdf",
-        cache_control="private, max-age=3600",
-    )
+    return attachment_response(attachment)
 
 
 # --- reviewers ---------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ from config.api_base import (
     fits_an_id,
     service_errors,
 )
-from config.files import stored_file_response
+from config.files import attachment_response
 from config.money import yuan
 
 from . import selectors, services
@@ -705,13 +705,7 @@ class HelpRecordViewSet(
         found = get_object_or_404(
             HelpPhoto.objects.filter(help_record__in=records.values("pk")), pk=photo_pk
         )
-        return stored_file_response(
-            found.file,
-            content_type=found.content_type,
-            filename=found.original_name,
-            inline=True,
-            cache_control="private, max-age=3600",
-        )
+        return attachment_response(found)
 
 
 # --- Needs and measures -----------------------------------------------------------------------

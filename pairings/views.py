@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts import access
 from accounts.access import portal_view
 from branches.models import ActivityType, Member
-from config.files import stored_file_response
+from config.files import attachment_response
 from config.money import yuan
 from config.pagination import KeysFirstPaginator as Paginator
 
@@ -190,13 +190,7 @@ def help_photo(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return stored_file_response(
-        photo.file,
-        content_type=photo.content_type,
-        filename=photo.original_name,
-        inline=photo.content_type.startswith("image/") or photo.content_type == "application/pdf",
-        cache_control="private, max-age=3600",
-    )
+    return attachment_response(photo)
 
 
 # --- filing help -------------------------------------------------------------------------------
