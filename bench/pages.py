@@ -55,6 +55,7 @@ from branches.models import (  # noqa: E402
     OrganizationKind,
 )
 from branches.selectors import SubqueryCount  # noqa: E402
+from campaigns.models import Campaign, Problem  # noqa: E402
 from evaluations.models import Application  # noqa: E402
 from pairings.models import Pairing  # noqa: E402
 
@@ -205,6 +206,32 @@ def pages() -> list[tuple[str, Client, str]]:
                 "admin application list",
                 clients["staff"],
                 reverse("admin:evaluations_application_changelist"),
+            ),
+        ]
+    campaign = Campaign.objects.filter(kind="theme_day").order_by("pk").first()
+    problem = Problem.objects.order_by("pk").first()
+    if problem is not None:
+        listed += [
+            ("problems (portal, city)", clients["city"], reverse("portal:problems")),
+            (
+                "a problem (portal, staff)",
+                clients["staff"],
+                reverse("portal:problem", args=[problem.pk]),
+            ),
+            ("/api/problems/ (city)", clients["city"], reverse("problem-list")),
+            ("admin problem list", clients["staff"], reverse("admin:campaigns_problem_changelist")),
+        ]
+    if campaign is not None:
+        listed += [
+            (
+                "a campaign (portal, city)",
+                clients["city"],
+                reverse("portal:campaign", args=[campaign.pk]),
+            ),
+            (
+                "/api/campaigns/{id}/totals/ (city)",
+                clients["city"],
+                reverse("campaign-totals", args=[campaign.pk]),
             ),
         ]
     # Sorted by each of its columns, both ways (the admin ignores a column it cannot sort).
