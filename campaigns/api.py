@@ -47,7 +47,7 @@ from rest_framework.routers import BaseRouter
 from accounts import access
 from accounts.models import User
 from branches.models import Organization, Unit
-from branches.selectors import visible_activity_records, within_scope
+from branches.selectors import visible_activity_records
 from config.api_base import (
     IgnoreClientContentNegotiation,
     ScopedViewSetMixin,
@@ -138,40 +138,6 @@ def _participating_organizations(user: User | None) -> QuerySet[Organization]:
 
 def _recording_organizations(user: User | None) -> QuerySet[Organization]:
     return access.organizations_where(user, "inspection.record_problem")
-
-
-def _groups(user: User | None) -> QuerySet[InspectionGroup]:
-    """Inspection groups: all for committee staff, else those the user is a member of."""
-    if access.can(user, "campaign.manage"):
-        return InspectionGroup.objects.all()
-    if not access.is_active_user(user):
-        return InspectionGroup.objects.none()
-    return InspectionGroup.objects.filter(members=user)
-
-
-def _annual_reports(user: User | None) -> QuerySet[AnnualReport]:
-    return within_scope(AnnualReport.objects.all(), user)
-
-
-def _key_measures(user: User | None) -> QuerySet[KeyMeasure]:
-    return within_scope(KeyMeasure.objects.all(), user)
-
-
-def _key_tasks(user: User | None) -> QuerySet[KeyTask]:
-    """Tasks with a measure owned by an organization in the scope (all for the whole city)."""
-    if not access.is_active_user(user):
-        return KeyTask.objects.none()
-    if access.sees_whole_city(user):
-        return KeyTask.objects.all()
-    return KeyTask.objects.filter(pk__in=_key_measures(user).values("task"))
-
-
-def _participations(user: User | None) -> QuerySet[Participation]:
-    return selectors.visible_participations(user)
-
-
-def _activities(user: User | None) -> QuerySet[CampaignActivity]:
-    return within_scope(CampaignActivity.objects.all(), user, "record__organization")
 
 
 # --- Shared small serializers -------------------------------------------------------------------
@@ -493,7 +459,7 @@ class CampaignParticipationViewSet(
 
     def scoped_queryset(self, user: User | None) -> QuerySet[Participation]:
         return (
-            _participations(user)
+            selectors.visible_participations(user)
             .select_related("campaign", "organization__unit", "filed_by")
             .prefetch_related(Prefetch("goods", queryset=ParticipationGoods.objects.order_by("pk")))
         )
@@ -604,7 +570,9 @@ class CampaignActivityViewSet(
     ordering = ["campaign_id", "-record__date", "pk"]
 
     def scoped_queryset(self, user: User | None) -> QuerySet[CampaignActivity]:
-        return _activities(user).select_related("campaign", "record__organization")
+        return selectors.visible_campaign_activities(user).select_related(
+            "campaign", "record__organization"
+        )
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "create":
@@ -763,13 +731,13 @@ class ProblemCreateSerializer(serializers.Serializer):
         _recording_organizations, help_text="The responsible organization, in your scope."
     )
     group = ScopedIdField(
-        _groups,
+        selectors.visible_groups,
         required=False,
         allow_null=True,
         help_text="Your inspection group (needed unless you are committee staff).",
     )
     annual_report = ScopedIdField(
-        _annual_reports,
+        selectors.visible_annual_reports,
         required=False,
         allow_null=True,
         help_text="The annual report the problem was found in, if any.",
@@ -1031,7 +999,7 @@ class CampaignAnnualReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelView
     ordering = ["-year", "organization__path", "pk"]
 
     def scoped_queryset(self, user: User | None) -> QuerySet[AnnualReport]:
-        return _annual_reports(user).select_related("organization__unit")
+        return selectors.visible_annual_reports(user).select_related("organization__unit")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "assess":
@@ -1091,7 +1059,7 @@ class CampaignGroupViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def scoped_queryset(self, user: User | None) -> QuerySet[InspectionGroup]:
         return (
-            _groups(user)
+            selectors.visible_groups(user)
             .select_related("campaign")
             .prefetch_related(
                 Prefetch("members", queryset=User.objects.order_by("username")),
@@ -1137,7 +1105,9 @@ class CampaignVisitViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-date", "pk"]
 
     def scoped_queryset(self, user: User | None) -> QuerySet[VisitLog]:
-        return VisitLog.objects.filter(group__in=_groups(user).values("pk")).select_related("group")
+        return VisitLog.objects.filter(
+            group__in=selectors.visible_groups(user).values("pk")
+        ).select_related("group")
 
 
 # --- Key tasks ----------------------------------------------------------------------------------
@@ -1191,9 +1161,13 @@ class CampaignKeyTaskViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["campaign_id", "sort_order", "pk"]
 
     def scoped_queryset(self, user: User | None) -> QuerySet[KeyTask]:
-        measures = _key_measures(user).select_related("organization").order_by("deadline", "pk")
+        measures = (
+            selectors.visible_key_measures(user)
+            .select_related("organization")
+            .order_by("deadline", "pk")
+        )
         return (
-            _key_tasks(user)
+            selectors.visible_key_tasks(user)
             .select_related("campaign")
             .prefetch_related(Prefetch("measures", queryset=measures))
         )

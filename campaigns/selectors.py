@@ -19,8 +19,12 @@ from branches.selectors import within_scope
 from config.money import ZERO, fen_sum, yuan
 
 from .models import (
+    AnnualReport,
     Campaign,
     CampaignActivity,
+    InspectionGroup,
+    KeyMeasure,
+    KeyTask,
     Participation,
     ParticipationGoods,
     Problem,
@@ -51,6 +55,36 @@ def visible_problems(user: User | None) -> QuerySet[Problem]:
 
 def visible_participations(user: User | None) -> QuerySet[Participation]:
     return within_scope(Participation.objects.all(), user)
+
+
+def visible_campaign_activities(user: User | None) -> QuerySet[CampaignActivity]:
+    return within_scope(CampaignActivity.objects.all(), user, "record__organization")
+
+
+def visible_annual_reports(user: User | None) -> QuerySet[AnnualReport]:
+    return within_scope(AnnualReport.objects.all(), user)
+
+
+def visible_groups(user: User | None) -> QuerySet[InspectionGroup]:
+    """Inspection groups: all for committee staff, else those the user is a member of."""
+    if access.can(user, "campaign.manage"):
+        return InspectionGroup.objects.all()
+    if not access.is_active_user(user):
+        return InspectionGroup.objects.none()
+    return InspectionGroup.objects.filter(members=user)
+
+
+def visible_key_measures(user: User | None) -> QuerySet[KeyMeasure]:
+    return within_scope(KeyMeasure.objects.all(), user)
+
+
+def visible_key_tasks(user: User | None) -> QuerySet[KeyTask]:
+    """Tasks with a measure owned by an organization in the scope (all for the whole city)."""
+    if not access.is_active_user(user):
+        return KeyTask.objects.none()
+    if access.sees_whole_city(user):
+        return KeyTask.objects.all()
+    return KeyTask.objects.filter(pk__in=visible_key_measures(user).values("task"))
 
 
 def overdue_problems(user: User | None) -> QuerySet[Problem]:
