@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -31,10 +29,9 @@ from config.api_base import (
     ScopedModelViewSet,
     ScopedReadOnlyViewSet,
     ScopedViewSetMixin,
-    fits_an_id,
     service_errors,
+    upload_in_scope,
 )
-from config.files import attachment_response
 
 from .compliance import OrganizationCompliance, compute_compliance
 from .filters import ActivityRecordFilter, ComplianceFilter, MemberFilter, OrganizationFilter
@@ -640,12 +637,12 @@ class ActivityRecordViewSet(ScopedModelViewSet):
     )
     def attachment(self, request, pk: str, attachment_pk: str, format=None):  # noqa: A002
         """Download one attachment of a record in your scope."""
-        if format is not None or not (fits_an_id(pk) and fits_an_id(attachment_pk)):
-            raise Http404  # "0.5" read as attachment 0 in format 5; ids past the database's
-        found = get_object_or_404(
-            visible_attachments(request.user).filter(record_id=pk), pk=attachment_pk
+        return upload_in_scope(
+            lambda pk: visible_attachments(request.user).filter(record_id=pk),
+            pk,
+            attachment_pk,
+            format,
         )
-        return attachment_response(found)
 
 
 @extend_schema(

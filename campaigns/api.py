@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -51,10 +50,9 @@ from branches.selectors import visible_activity_records
 from config.api_base import (
     IgnoreClientContentNegotiation,
     ScopedViewSetMixin,
-    fits_an_id,
     service_errors,
+    upload_in_scope,
 )
-from config.files import attachment_response
 from config.money import CENT, ZERO
 from pairings.api import PlainChoiceField, ScopedIdField, exact, money
 
@@ -938,14 +936,15 @@ class ProblemViewSet(
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
     def photo(self, request: Request, pk: str, photo_pk: str, format=None):  # noqa: A002
-        if format is not None or not (fits_an_id(pk) and fits_an_id(photo_pk)):
-            raise Http404  # "0.5" read as photo 0 in format 5; ids past the database's
-        problems = selectors.visible_problems(request.user).filter(pk=pk)
-        found = get_object_or_404(
-            RectificationPhoto.objects.filter(answer__problem__in=problems.values("pk")),
-            pk=photo_pk,
+        problems = selectors.visible_problems(request.user)
+        return upload_in_scope(
+            lambda pk: RectificationPhoto.objects.filter(
+                answer__problem__in=problems.filter(pk=pk).values("pk")
+            ),
+            pk,
+            photo_pk,
+            format,
         )
-        return attachment_response(found)
 
 
 # --- Annual reports -----------------------------------------------------------------------------

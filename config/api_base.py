@@ -25,6 +25,7 @@ Register it with an explicit basename (there is no class-level `queryset`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -43,6 +44,25 @@ MAX_ID = 2**63 - 1  # the largest id a database column holds
 def fits_an_id(value: str) -> bool:
     """A path's id that a database can compare (SQLite overflows past 2**63 - 1)."""
     return value.isascii() and value.isdecimal() and int(value) <= MAX_ID
+
+
+def upload_in_scope(
+    files_of: Callable[[str], QuerySet],
+    pk: str,
+    file_pk: str,
+    format: str | None,  # noqa: A002 (DRF's name)
+):
+    """The download of one stored upload among `files_of(pk)` (the uploads of the object `pk`
+    in the user's scope), or a 404: also for a format suffix, which DRF reads off "…/5.5" as
+    file 5 in format 5, and for ids past the database's (checked before any query is built)."""
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404
+
+    from config.files import attachment_response
+
+    if format is not None or not (fits_an_id(pk) and fits_an_id(file_pk)):
+        raise Http404
+    return attachment_response(get_object_or_404(files_of(pk), pk=file_pk))
 
 
 class ScopedViewSetMixin:

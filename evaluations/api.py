@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -55,10 +54,9 @@ from config.api_base import (
     MAX_ID,
     IgnoreClientContentNegotiation,
     ScopedViewSetMixin,
-    fits_an_id,
     service_errors,
+    upload_in_scope,
 )
-from config.files import attachment_response
 from pairings.api import PlainChoiceField, ScopedIdField
 
 from . import rules, selectors, services
@@ -892,14 +890,15 @@ class EvaluationApplicationViewSet(
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
     def attachment(self, request: Request, pk: str, attachment_pk: str, format=None):  # noqa: A002
-        if format is not None or not (fits_an_id(pk) and fits_an_id(attachment_pk)):
-            raise Http404  # "0.5" read as attachment 0 in format 5; ids past the database's
-        applications = selectors.visible_applications(request.user).filter(pk=pk)
-        found = get_object_or_404(
-            ApplicationAttachment.objects.filter(application__in=applications.values("pk")),
-            pk=attachment_pk,
+        applications = selectors.visible_applications(request.user)
+        return upload_in_scope(
+            lambda pk: ApplicationAttachment.objects.filter(
+                application__in=applications.filter(pk=pk).values("pk")
+            ),
+            pk,
+            attachment_pk,
+            format,
         )
-        return attachment_response(found)
 
 
 # --- Designations -----------------------------------------------------------------------------

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -48,10 +46,9 @@ from config.api_base import (
     MAX_ID,
     IgnoreClientContentNegotiation,
     ScopedViewSetMixin,
-    fits_an_id,
     service_errors,
+    upload_in_scope,
 )
-from config.files import attachment_response
 from config.money import yuan
 
 from . import selectors, services
@@ -699,13 +696,13 @@ class HelpRecordViewSet(
         content_negotiation_class=IgnoreClientContentNegotiation,
     )
     def photo(self, request: Request, pk: str, photo_pk: str, format=None):  # noqa: A002
-        if format is not None or not (fits_an_id(pk) and fits_an_id(photo_pk)):
-            raise Http404  # "0.5" read as photo 0 in format 5; ids past the database's
-        records = selectors.visible_help_records(request.user).filter(pk=pk)
-        found = get_object_or_404(
-            HelpPhoto.objects.filter(help_record__in=records.values("pk")), pk=photo_pk
+        records = selectors.visible_help_records(request.user)
+        return upload_in_scope(
+            lambda pk: HelpPhoto.objects.filter(help_record__in=records.filter(pk=pk).values("pk")),
+            pk,
+            photo_pk,
+            format,
         )
-        return attachment_response(found)
 
 
 # --- Needs and measures -----------------------------------------------------------------------

@@ -39,3 +39,20 @@ def test_no_server_error_with_a_format_suffix(path, client_for):
     client = client_for("staff")
     assert client.get(path).status_code < 500
     assert client.post(path, {}, content_type="application/json").status_code < 500
+
+
+UPLOADS = [
+    "/api/activity-records/{pk}/attachments/{file}/",
+    "/api/help-records/{pk}/photos/{file}/",
+    "/api/evaluation-applications/{pk}/attachments/{file}/",
+    "/api/problems/{pk}/photos/{file}/",
+]
+ODD = [("abc", "1"), ("0.5", "1"), ("99999999999999999999999", "1"), ("1", "99999999999999999999")]
+
+
+@pytest.mark.parametrize("template", UPLOADS)
+@pytest.mark.parametrize("pk, file", ODD)
+def test_an_upload_with_odd_ids_is_a_404(template, pk, file, client_for):
+    """`config.api_base.upload_in_scope` checks the ids before any query is built."""
+    response = client_for("staff").get(template.format(pk=pk, file=file))
+    assert response.status_code == 404
