@@ -206,6 +206,13 @@ CAPABILITIES: dict[str, Capability] = {
             inspector=ALWAYS,
         ),
         capability(
+            "dashboard.view",
+            _("See the dashboard of one's scope (charts and the big screen)"),
+            staff=ALWAYS,
+            secretary=ALWAYS,
+            inspector=ALWAYS,
+        ),
+        capability(
             "committee.admin",
             _("Work in the committee's administration"),
             staff=ALWAYS,

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "evaluations",
     "campaigns",
     "reports",
+    "dashboard",
+    "reminders",
 ]
 
 MIDDLEWARE = [

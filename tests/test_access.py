@@ -175,6 +175,7 @@ HELD = {
     "campaign.manage": (True, False, False, False),
     "account.password": (True, True, True, False),
     "notice.read": (True, True, True, False),
+    "dashboard.view": (True, True, True, False),
     "activity.file": (True, True, False, False),
     "activity.change": (True, True, False, False),
     "evaluation.score": (True, False, True, False),
