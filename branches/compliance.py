@@ -25,7 +25,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from .models import (
@@ -136,8 +136,24 @@ def compute_compliance(
     `rule_periods` limits the rules to those kinds of period (the bulletin asks a quarter for
     its quarterly rules only, having counted the monthly ones month by month).
     """
+    return _judge(organizations, [(period, rule_periods)], today=today)
+
+
+def _judge(
+    organizations: QuerySet[Organization],
+    parts: list[tuple[Period, Collection[str] | None]],
+    *,
+    today: datetime.date | None = None,
+) -> dict[int, OrganizationCompliance]:
+    """The engine: each organization's obligations of every part (a period and the kinds of
+    rule it asks for), in the order of `parts`, from one read of the organizations, rules,
+    committees, terms and records (a month that closes the year reads them once, not three
+    times). The election is judged at the end of the first part (or today)."""
     today = today or timezone.localdate()
-    as_of = min(today, period.end)
+    as_of = min(today, parts[0][0].end)
+    start = min(period.start for period, _kinds in parts)
+    end = max(period.end for period, _kinds in parts)
+    assert start.year == end.year, "months, quarters and years lie within one year"
 
     orgs = list(organizations.order_by().values("id", "kind", "founded_on", "parent_id"))
     # The later queries take the organizations as a list of ids when there are few (a page's
@@ -163,14 +179,20 @@ def compute_compliance(
             Q(pk__in=org_ids) | Q(pk__in=groups_asked.values("id"))
         ).values("id")
 
-    rules = [
-        r
-        for r in ComplianceRule.objects.select_related("activity_type").filter(
-            active_from__lte=period.end
-        )
-        if MONTHS_IN[r.period] <= period.months
-        and (rule_periods is None or r.period in rule_periods)
+    every_rule = list(
+        ComplianceRule.objects.select_related("activity_type").filter(active_from__lte=end)
+    )
+    rules_of_part = [
+        [
+            r
+            for r in every_rule
+            if r.active_from <= period.end
+            and MONTHS_IN[r.period] <= period.months
+            and (kinds is None or r.period in kinds)
+        ]
+        for period, kinds in parts
     ]
+    rules = {r.pk: r for part_rules in rules_of_part for r in part_rules}.values()
     committee_sizes = dict(
         Member.objects.filter(branch_id__in=branch_ids, duty__in=COMMITTEE_DUTIES)
         .order_by()
@@ -184,43 +206,48 @@ def compute_compliance(
             ActivityRecord.objects.filter(
                 organization_id__in=counted_ids,
                 activity_type_id__in={r.activity_type_id for r in rules},
-                date__gte=period.start,
-                date__lte=period.end,
+                date__gte=start,
+                date__lte=end,
                 counts_for_compliance=True,
             )
             .order_by()
-            .annotate(month=TruncMonth("date"))
+            .annotate(month=ExtractMonth("date"))
             .values("organization_id", "activity_type_id", "month")
             .annotate(n=Count("id"))
+            .values_list("organization_id", "activity_type_id", "month", "n")
         )
-        for row in rows:
-            month = row["month"]
-            if isinstance(month, datetime.datetime):
-                month = month.date()
-            held[(row["organization_id"], row["activity_type_id"], month)] += row["n"]
+        # The month's number is enough (a period never spans two years), and tuples of plain
+        # integers cost a fifth of dicts of dates: a year of the city is 18,000 of them.
+        first_days = {m: datetime.date(start.year, m, 1) for m in range(1, 13)}
+        for org_id, type_id, month, n in rows:
+            held[(org_id, type_id, first_days[month])] += n
     terms = dict(
         Term.objects.filter(organization_id__in=org_ids, ended_on__isnull=True)
         .order_by()
         .values_list("organization_id", "due_on")
     )
 
-    # The sub-periods of each rule and their months, worked out once, not per organization.
-    subperiods = {
-        rule.pk: [
-            (sub, [m.start for m in sub.subperiods("month")])
-            for sub in period.subperiods(rule.period)
-        ]
-        for rule in rules
-    }
+    # The sub-periods of each part's rules and their months, worked out once, not per
+    # organization. Records are counted by month, so every part reads the same `held`.
+    subperiods = [
+        {
+            rule.pk: [
+                (sub, [m.start for m in sub.subperiods("month")])
+                for sub in period.subperiods(rule.period)
+            ]
+            for rule in part_rules
+        }
+        for (period, _kinds), part_rules in zip(parts, rules_of_part, strict=True)
+    ]
 
-    def obligations_of(org: dict) -> list[Obligation]:
+    def obligations_of(org: dict, part: int) -> list[Obligation]:
         has_committee = committee_sizes.get(org["id"], 0) >= COMMITTEE_MIN_SIZE
         found = []
-        for rule in rules:
+        for rule in rules_of_part[part]:
             if org["kind"] not in rule.organization_kinds:
                 continue
             type_id = rule.activity_type_id
-            for sub, months in subperiods[rule.pk]:
+            for sub, months in subperiods[part][rule.pk]:
                 if _applies(rule, org["kind"], org["founded_on"], sub, has_committee):
                     found.append(
                         Obligation(
@@ -239,19 +266,21 @@ def compute_compliance(
 
     result: dict[int, OrganizationCompliance] = {}
     for org in orgs:
-        obligations = obligations_of(org)
-        # Roll the groups' meetings up into one line per type and sub-period for the branch.
-        rolled: dict[tuple[int, Period], Obligation] = {}
-        for group in groups_by_branch.get(org["id"], []):
-            for o in obligations_of(group):
-                line = rolled.setdefault(
-                    (o.activity_type_id, o.period),
-                    Obligation(o.activity_type_id, o.type_name, o.period, 0, 0),
-                )
-                line.required += o.required
-                line.held += o.counted  # a group's surplus cannot cover another group
-                line.groups += 1
-        obligations.extend(rolled.values())
+        obligations = []
+        for part in range(len(parts)):
+            obligations.extend(obligations_of(org, part))
+            # Roll the groups' meetings up into one line per type and sub-period for the branch.
+            rolled: dict[tuple[int, Period], Obligation] = {}
+            for group in groups_by_branch.get(org["id"], []):
+                for o in obligations_of(group, part):
+                    line = rolled.setdefault(
+                        (o.activity_type_id, o.period),
+                        Obligation(o.activity_type_id, o.type_name, o.period, 0, 0),
+                    )
+                    line.required += o.required
+                    line.held += o.counted  # a group's surplus cannot cover another group
+                    line.groups += 1
+            obligations.extend(rolled.values())
         due = terms.get(org["id"])
         result[org["id"]] = OrganizationCompliance(
             organization_id=org["id"],
@@ -314,13 +343,4 @@ def compliance_due_in_month(
         parts.append((Period.containing("quarter", month.start), {"quarter"}))
     if month.start.month == 12:
         parts.append((Period.year(month.start.year), {"year"}))
-    merged: dict[int, OrganizationCompliance] = {}
-    for period, kinds in parts:
-        for org_id, result in compute_compliance(
-            organizations, period, today=today, rule_periods=kinds
-        ).items():
-            if org_id in merged:
-                merged[org_id].obligations.extend(result.obligations)
-            else:
-                merged[org_id] = result
-    return merged
+    return _judge(organizations, parts, today=today)

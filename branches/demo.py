@@ -2487,6 +2487,7 @@ def flush() -> dict[str, int]:
     from campaigns.demo import flush as flush_campaigns
     from evaluations.demo import flush as flush_evaluations
     from pairings.demo import flush as flush_pairings
+    from reminders.models import Reminder
     from reports.models import Bulletin
 
     deleted: dict[str, int] = {}
@@ -2494,6 +2495,8 @@ def flush() -> dict[str, int]:
     with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False), deferred():
         # Bulletins were built from the data going away: they would describe nobody.
         deleted["bulletins"] = Bulletin.objects.all().delete()[1].get(Bulletin._meta.label, 0)
+        # Reminders (and their deliveries) were about the organizations going away.
+        deleted["reminders"] = Reminder.objects.all().delete()[1].get(Reminder._meta.label, 0)
         # Problems, participations, reports and key measures protect their organizations, a
         # tagged theme day points at its record, groups and histories at the demo accounts.
         deleted.update(flush_campaigns())

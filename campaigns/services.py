@@ -8,17 +8,14 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import access
-from accounts.models import Notice, Role, User
+from accounts.models import Role, User
 from branches.models import ActivityRecord, Organization
 from branches.services import attachment_cap_errors, original_name_of, validate_attachment
 
@@ -44,7 +41,7 @@ log = logging.getLogger(__name__)
 
 P = ProblemState
 THEME_DAY = "theme_day"
-OVERDUE_NOTICE = "problem_overdue"
+OVERDUE_NOTICE = "problem_overdue"  # the notice's kind: reminders.models.Kind.PROBLEM_OVERDUE
 
 
 def _today() -> datetime.date:
@@ -220,78 +217,21 @@ def send_back(user: User, problem: Problem, reason: str) -> Problem:
 
 def mark_overdue(today: datetime.date | None = None) -> int:
     """The daily task: problems past their deadline (Shanghai dates) and not accepted are
-    marked overdue once, and the responsible organization's secretaries get one notice each
-    (and an e-mail when e-mail is configured and they have an address). Idempotent: a second
-    run marks and tells nobody. Returns how many problems were newly marked."""
+    marked overdue once, then the reminders app tells the responsible organization's
+    secretaries (`reminders.services.remind_overdue_problems`: a portal notice each, an e-mail
+    and the group robots through its deliveries). Idempotent: a second run marks and tells
+    nobody. Returns how many problems were newly marked."""
+    from reminders.services import remind_overdue_problems
+
     today = today or _today()
-    due = list(
-        Problem.objects.unresolved()
-        .filter(deadline__lt=today, overdue_since__isnull=True)
-        .select_related("organization")
-    )
-    if due:
-        _mark(due, today)
-    if settings.NOTICE_EMAIL:
-        _email_new_notices()
-    return len(due)
-
-
-def _mark(due: list[Problem], today: datetime.date) -> None:
     with transaction.atomic():
-        Problem.objects.filter(pk__in=[p.pk for p in due], overdue_since__isnull=True).update(
-            overdue_since=today
+        marked = (
+            Problem.objects.unresolved()
+            .filter(deadline__lt=today, overdue_since__isnull=True)
+            .update(overdue_since=today)
         )
-        secretaries: dict[int, list[User]] = {}
-        for user in User.objects.filter(
-            role=Role.SECRETARY,
-            is_active=True,
-            organization_id__in={p.organization_id for p in due},
-        ):
-            secretaries.setdefault(user.organization_id, []).append(user)
-        notices = [
-            Notice(
-                user=user,
-                kind=OVERDUE_NOTICE,
-                key=str(problem.pk),
-                text=gettext("Rectification overdue since %(deadline)s: %(problem)s")
-                % {"deadline": problem.deadline, "problem": problem.description[:200]},
-                url=reverse("portal:problem", args=[problem.pk]) if _has_problem_page() else "",
-            )
-            for problem in due
-            for user in secretaries.get(problem.organization_id, [])
-        ]
-        Notice.objects.bulk_create(notices, ignore_conflicts=True)
-
-
-def _has_problem_page() -> bool:
-    from django.urls import NoReverseMatch
-
-    try:
-        reverse("portal:problem", args=[1])
-    except NoReverseMatch:
-        return False
-    return True
-
-
-def _email_new_notices() -> None:
-    """Send each overdue notice not yet e-mailed, once; a failed send is logged and tried
-    again by the next run, and never stops the others."""
-    for notice in Notice.objects.filter(
-        kind=OVERDUE_NOTICE, emailed_at__isnull=True
-    ).select_related("user"):
-        if not notice.user.email:
-            continue
-        try:
-            send_mail(
-                gettext("Rectification overdue"),
-                notice.text,
-                None,
-                [notice.user.email],
-            )
-        except Exception:  # noqa: BLE001 (one failed address never blocks the others)
-            log.exception("overdue notice %s not e-mailed", notice.pk)
-            continue
-        Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
+        remind_overdue_problems(today)
+    return marked
 
 
 # --- annual reports -------------------------------------------------------------------------------

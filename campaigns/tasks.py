@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
 
 
 @shared_task(name="campaigns.mark_overdue_problems")
 def mark_overdue_problems() -> int:
-    """Daily (beat): mark problems past their deadline overdue and tell their secretaries,
-    once. Returns how many were newly marked."""
+    """Daily (beat): mark problems past their deadline overdue and have their secretaries told
+    through the reminders app, once (in the portal's language). Returns how many were newly
+    marked; the reminders' deliveries go out with `reminders.deliver_due`."""
     from . import services
 
-    return services.mark_overdue()
+    with translation.override(settings.LANGUAGE_CODE):
+        return services.mark_overdue()

@@ -30,7 +30,16 @@ class PortalAdminSite(admin.AdminSite):
     # The index follows the committee's work: the tree and rosters, organizational life, the
     # domain apps, reports, then accounts; the technical apps (schedules, tokens, groups) last,
     # and only for superusers.
-    APP_ORDER = ["branches", "pairings", "evaluations", "campaigns", "reports", "accounts", "axes"]
+    APP_ORDER = [
+        "branches",
+        "pairings",
+        "evaluations",
+        "campaigns",
+        "reminders",
+        "reports",
+        "accounts",
+        "axes",
+    ]
     MODEL_ORDER = [
         "Organization",
         "Member",

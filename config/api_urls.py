@@ -20,6 +20,7 @@ from accounts.lockout import locked_out
 from branches import api as branches_api
 from campaigns import api as campaigns_api
 from config.api_permissions import CapabilityPermission
+from dashboard.api import DashboardViewSet
 from evaluations import api as evaluations_api
 from pairings import api as pairings_api
 from reports import api as reports_api
@@ -100,6 +101,7 @@ reports_api.register(router)
 pairings_api.register(router)
 evaluations_api.register(router)
 campaigns_api.register(router)
+router.register("dashboard", DashboardViewSet, basename="dashboard")
 
 urlpatterns = [
     path("", include(router.urls)),

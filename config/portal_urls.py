@@ -24,4 +24,5 @@ urlpatterns = [
     path("pairings/", include("pairings.urls")),
     path("evaluations/", include("evaluations.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("dashboard/", include("dashboard.urls")),
 ]

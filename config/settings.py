@@ -214,6 +214,8 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+# The dashboard's city-wide answers (`dashboard.cache`); building a bulletin clears them.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_TASK_ALWAYS_EAGER:
@@ -297,6 +299,9 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 NOTICE_EMAIL = bool(EMAIL_HOST)
+# The portal's address as users reach it (https://dangjian.example.gov.cn): e-mails and group
+# robots (企业微信, 钉钉) link to it; without it their messages carry no link.
+PORTAL_URL = env.str("PORTAL_URL", default="")
 # A pairing with no visit in this many days is listed as unvisited (pairings progress).
 PAIRING_VISIT_DAYS = env.int("PAIRING_VISIT_DAYS", default=90)
 # Files received with a form that came back with errors are kept for the user this long

@@ -6,10 +6,12 @@ is the capability "bulletin.view_ranking" (`accounts.access`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts import access
 from branches.periods import Period
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
 def ledger_title(code: str) -> str:
     ledger_cls = get_ledger(code)
     return str(ledger_cls.title) if ledger_cls is not None else code
+
+
+def downloads_url(code: str, params: dict[str, Any] | None = None) -> str:
+    """The downloads page with a ledger chosen and its form prefilled (its own GET filters)."""
+    query = {"ledger": code, **{k: v for k, v in (params or {}).items() if v not in (None, "")}}
+    return f"{reverse('portal:downloads')}?{urlencode(query)}#ledger-{code}"
 
 
 def all_bulletins() -> QuerySet[Bulletin]:

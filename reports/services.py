@@ -7,7 +7,6 @@ import logging
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from branches.periods import Period
 
 from .ledgers import Ledger, LedgerParams, get_ledger, params_from_json, write_xlsx
 from .models import Bulletin, BulletinRow, BulletinUnitRow, ExportStatus, LedgerExport
+from .rules import rank_units
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -84,9 +84,6 @@ def build_bulletin(
     }
     overdue = problems_overdue_at_month_end(month)
     rows: list[BulletinRow] = []
-    per_unit: dict[int, dict] = defaultdict(
-        lambda: {"orgs": 0, "compliant": 0, "owed": 0, "held": 0, "name": "", "order": 0}
-    )
     for org_id, result in results.items():
         problems = overdue.by_line.get(org_id, [])
         if not result.owed and not result.election_overdue and not problems:
@@ -110,24 +107,14 @@ def build_bulletin(
                 overdue_problem_detail=_problem_detail(problems),
             )
         )
-        if result.owed:
-            unit = per_unit[org["unit_id"]]
-            unit["name"], unit["order"] = org["unit__name"], org["unit__sort_order"]
-            unit["orgs"] += 1
-            unit["compliant"] += result.compliant
-            unit["owed"] += result.owed
-            unit["held"] += result.held
-
-    def unit_rate(u: dict) -> Decimal:
-        return (Decimal(u["compliant"]) / u["orgs"]).quantize(Decimal("0.0001"))
-
-    ranked = sorted(
-        per_unit.items(),
-        key=lambda item: (
-            -unit_rate(item[1]),
-            -(item[1]["held"] / item[1]["owed"]),
-            item[1]["order"],
-        ),
+    ranked = rank_units(
+        (
+            info[org_id]["unit_id"],
+            info[org_id]["unit__name"],
+            info[org_id]["unit__sort_order"],
+            result,
+        )
+        for org_id, result in results.items()
     )
     owing = [r for r in rows if r.owed]
     bulletin, _created = Bulletin.objects.update_or_create(
@@ -152,18 +139,18 @@ def build_bulletin(
         [
             BulletinUnitRow(
                 bulletin=bulletin,
-                unit_id=unit_id,
-                unit_name=u["name"],
+                unit_id=u.unit_id,
+                unit_name=u.name,
                 rank=rank,
-                organization_count=u["orgs"],
-                compliant_count=u["compliant"],
-                owed=u["owed"],
-                held=u["held"],
-                compliance_rate=unit_rate(u),
-                overdue_problem_count=len(overdue.by_unit.get(unit_id, [])),
-                overdue_problems=overdue.by_unit.get(unit_id, []),
+                organization_count=u.organizations,
+                compliant_count=u.compliant,
+                owed=u.owed,
+                held=u.held,
+                compliance_rate=u.rate,
+                overdue_problem_count=len(overdue.by_unit.get(u.unit_id, [])),
+                overdue_problems=overdue.by_unit.get(u.unit_id, []),
             )
-            for rank, (unit_id, u) in enumerate(ranked, start=1)
+            for rank, u in enumerate(ranked, start=1)
         ]
     )
     return bulletin

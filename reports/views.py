@@ -23,7 +23,6 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -47,6 +46,7 @@ from .selectors import (
     bulletin_of_month,
     bulletin_rows,
     bulletin_unit_rows,
+    downloads_url,
     exports_of,
     ledger_title,
     scope_figures,
@@ -72,8 +72,7 @@ def _owned_export(request: HttpRequest, pk: int) -> LedgerExport:
 
 def _downloads_url(code: str, params: dict[str, Any] | None = None) -> str:
     """The downloads page with a ledger chosen and its form prefilled."""
-    query = {"ledger": code, **{k: v for k, v in (params or {}).items() if v not in (None, "")}}
-    return f"{reverse('portal:downloads')}?{urlencode(query)}#ledger-{code}"
+    return downloads_url(code, params)
 
 
 def export_state(export: LedgerExport) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from tests import test_permissions as branches_table
 from tests.campaigns import test_api_permissions as campaigns_api_table
 from tests.campaigns import test_portal_permissions as campaigns_portal_table
 from tests.conftest import add_record
+from tests.dashboard import test_api_permissions as dashboard_api_table
+from tests.dashboard import test_portal_permissions as dashboard_portal_table
 from tests.evaluations import test_api_permissions as evaluations_api_table
 from tests.evaluations import test_portal_permissions as evaluations_portal_table
 from tests.pairings import test_api_permissions as pairings_api_table
@@ -52,6 +54,8 @@ TABLE_NAMES = {
         evaluations_api_table,
         campaigns_portal_table,
         campaigns_api_table,
+        dashboard_portal_table,
+        dashboard_api_table,
     )
     for row in table.MATRIX
 }

@@ -26,6 +26,7 @@ from branches.models import ActivityRecord, Attachment, Attendance, ComplianceRu
 from branches.periods import Period
 from config.admin_base import CapabilityAdmin
 from tests.conftest import add_record
+from tests.reminders import objects as reminder_objects
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 NOT_A_PHOTO = b"MZ\x90\x00 not a photo"
@@ -434,6 +435,9 @@ OBJECTS: dict[str, Callable] = {
             "Deployment",
         )
     },
+    "reminders.Reminder": reminder_objects.a_reminder,
+    "reminders.Webhook": reminder_objects.a_webhook,
+    "reminders.Delivery": reminder_objects.a_delivery,
 }
 
 # The id an admin's URLs use when it is not the object's pk (DRF's token admin: the user's).

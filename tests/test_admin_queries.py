@@ -58,6 +58,7 @@ from branches.models import (
     Unit,
 )
 from reports.models import Bulletin, BulletinRow, BulletinUnitRow, LedgerExport
+from tests.reminders import objects as reminder_objects
 
 # The standing cast, built once for the module (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("module_cast")
@@ -1354,6 +1355,13 @@ ROWS: dict[str, Rows] = {
         _participation_rows, _participation_subject, _participation_related
     ),
     "campaigns.Deployment": Rows(_deployment_rows, _deployment_subject),
+    "reminders.Reminder": Rows(
+        reminder_objects.reminder_rows,
+        reminder_objects.a_reminder,
+        reminder_objects.deliveries_of,
+    ),
+    "reminders.Webhook": Rows(reminder_objects.webhook_rows, reminder_objects.a_webhook),
+    "reminders.Delivery": Rows(reminder_objects.delivery_rows, reminder_objects.a_delivery),
 }
 
 # Registered admins left out on purpose, with the reason (none so far).

@@ -14,6 +14,9 @@ EXPECTED = {
     "branches.refresh_counts",
     "evaluations.list_due_re_reviews",
     "campaigns.mark_overdue_problems",
+    "reminders.build_owed_reminders",
+    "reminders.build_daily_reminders",
+    "reminders.deliver_due",
 }
 
 

@@ -23,6 +23,7 @@ from campaigns.models import (
     TargetSource,
 )
 from campaigns.services import GoodsInput, ParticipationInput, ProblemInput
+from reminders import services as reminders
 from tests.campaigns.conftest import today
 from tests.conftest import add_record
 
@@ -162,6 +163,9 @@ def test_overdue_marking_is_idempotent_and_the_notice_is_sent_once(
     problem.refresh_from_db()
     assert problem.overdue_since == D(2026, 12, 1)
     assert Notice.objects.filter(user=secretary_a).count() == 1
+    # The e-mail is the reminders app's delivery (reminders.services.deliver_due), sent once.
+    reminders.deliver_due()
+    reminders.deliver_due()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["sec_a@example.invalid"]
     assert list(selectors.overdue_problems(secretary_a)) == [problem]
 

@@ -412,8 +412,11 @@ def test_a_job_whose_stored_filters_the_ledger_refuses_fails_with_a_reason(
 ):
     from reports.services import run_export
 
+    from django.utils import translation
+
     export = LedgerExport.objects.create(owner=secretary_a, ledger=ledger, params=params)
-    run_export(export.pk)
+    with translation.override("en"):  # the reason as written in the source
+        run_export(export.pk)
     export.refresh_from_db()
     assert export.status == "failed"
     assert export.error.startswith(error)
