@@ -410,9 +410,9 @@ def test_a_job_whose_filters_left_the_scope_fails_with_a_reason(
 def test_a_job_whose_stored_filters_the_ledger_refuses_fails_with_a_reason(
     secretary_a, ledger, params, error
 ):
-    from reports.services import run_export
-
     from django.utils import translation
+
+    from reports.services import run_export
 
     export = LedgerExport.objects.create(owner=secretary_a, ledger=ledger, params=params)
     with translation.override("en"):  # the reason as written in the source
