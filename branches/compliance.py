@@ -202,11 +202,22 @@ def _judge(
     )
     held: dict[tuple[int, int, datetime.date], int] = defaultdict(int)
     if rules and orgs:
+        # Each type's records from the first day a part needs them: December reads its monthly
+        # types for December only and its yearly ones for the whole year (a sixth of the rows).
+        since: dict[int, datetime.date] = {}
+        for (period, _kinds), part_rules in zip(parts, rules_of_part, strict=True):
+            for r in part_rules:
+                since[r.activity_type_id] = min(period.start, since.get(r.activity_type_id, end))
+        types_since: dict[datetime.date, list[int]] = defaultdict(list)
+        for type_id, day in since.items():
+            types_since[day].append(type_id)
+        wanted = Q()
+        for day, type_ids in types_since.items():
+            wanted |= Q(activity_type_id__in=type_ids, date__gte=day)
         rows = (
             ActivityRecord.objects.filter(
+                wanted,
                 organization_id__in=counted_ids,
-                activity_type_id__in={r.activity_type_id for r in rules},
-                date__gte=start,
                 date__lte=end,
                 counts_for_compliance=True,
             )

@@ -201,3 +201,39 @@ def test_the_card_owes_only_periods_that_have_begun(branch, activity_types):
     assert dict(month.still_owed).get("主题党日") is None  # November's is done
     assert dict(quarter.still_owed)["主题党日"] == 1  # October's was missed
     assert dict(year.still_owed)["主题党日"] == 10  # January to October; December not begun
+
+
+@pytest.mark.parametrize("month", [Period.month(2025, 12), Period.month(2025, 9)])
+def test_a_month_that_closes_a_quarter_or_the_year_is_the_sum_of_its_parts(
+    tree, activity_types, month
+):
+    """`compliance_due_in_month` reads once what the month, its quarter and its year each
+    read: the same obligations, in the same order, as three runs of the engine."""
+    from branches.compliance import compliance_due_in_month
+
+    branch = tree.branch_a
+    year = month.start.year
+    add_record(branch, activity_types["theme_day"], D(year, month.start.month, 3))
+    add_record(branch, activity_types["theme_day"], D(year, 2, 3))  # the year's, not the month's
+    add_record(branch, activity_types["party_lecture"], D(year, 3, 10))
+    add_record(branch, activity_types["party_lecture"], D(year, month.start.month - 1, 10))
+    add_record(branch, activity_types["general_meeting"], D(year, 1, 20))
+    orgs = Organization.objects.exclude(kind=OrganizationKind.GROUP)
+    merged = compliance_due_in_month(orgs, month, today=D(2026, 11, 27))
+
+    parts = [(month, {"month"}), (Period.containing("quarter", month.start), {"quarter"})]
+    if month.start.month == 12:
+        parts.append((Period.year(year), {"year"}))
+    expected: dict = {}
+    for period, kinds in parts:
+        for pk, result in compute_compliance(
+            orgs, period, today=D(2026, 11, 27), rule_periods=kinds
+        ).items():
+            expected.setdefault(pk, []).extend(result.obligations)
+    assert set(merged) == set(expected)
+    for pk, obligations in expected.items():
+        assert merged[pk].obligations == obligations
+    # Something was held and something is owed: the comparison is not of empty lists.
+    lines = merged[branch.pk].by_type()
+    assert any(held for _name, _owed, held, _missing in lines)
+    assert any(missing for *_rest, missing in lines)
