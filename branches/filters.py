@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
-from .models import ActivityRecord, Member, Organization
+from .models import ActivityRecord, AgeBand, Member, Organization, fifty_years_condition
 from .periods import FIRST_YEAR, LAST_YEAR, YEAR_PATTERN, Period
 
 MAX_ID = 2**63 - 1  # the largest id a database integer (bigint) holds
@@ -108,6 +108,17 @@ class MemberFilter(filters.FilterSet):
         label=_("Youth"),
         help_text=_("true: members aged 35 or under; false: the others."),
     )
+    age = filters.ChoiceFilter(
+        method="filter_age",
+        choices=AgeBand.choices,
+        label=_("Age band"),
+        help_text=_("35, 36-45, 46-55, 56-60 or 61 (over 60): members of that age today."),
+    )
+    fifty_years = filters.BooleanFilter(
+        method="filter_fifty_years",
+        label=_("50 years in the party"),
+        help_text=_("true: members who joined the party 50 years ago or more."),
+    )
 
     class Meta:
         model = Member
@@ -122,6 +133,8 @@ class MemberFilter(filters.FilterSet):
             "education",
             "duty",
             "youth",
+            "age",
+            "fifty_years",
         ]
 
     def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
@@ -132,6 +145,14 @@ class MemberFilter(filters.FilterSet):
 
     def filter_youth(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.youth() if value else queryset.not_youth()
+
+    def filter_age(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.aged(value) if value else queryset
+
+    def filter_fifty_years(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if value:
+            return queryset.fifty_years_in_party()
+        return queryset.exclude(fifty_years_condition())
 
 
 class MemberSearchFilter(MemberFilter):

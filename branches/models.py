@@ -399,7 +399,48 @@ def youth_born_after(on: datetime.date | None = None) -> datetime.date:
     return years_ago(on or timezone.localdate(), settings.YOUTH_MAX_AGE + 1)
 
 
+class AgeBand(models.TextChoices):
+    """The committee's age bands of members (the dashboard, the member list and the API)."""
+
+    UP_TO_35 = "35", _("35 and under")
+    FROM_36_TO_45 = "36-45", _("36 to 45 years")
+    FROM_46_TO_55 = "46-55", _("46 to 55 years")
+    FROM_56_TO_60 = "56-60", _("56 to 60 years")
+    OVER_60 = "61", _("Over 60")
+
+
+# (lowest age, highest age) of each band, in whole years (`age_on`).
+AGE_BAND_YEARS = {
+    AgeBand.UP_TO_35: (None, 35),
+    AgeBand.FROM_36_TO_45: (36, 45),
+    AgeBand.FROM_46_TO_55: (46, 55),
+    AgeBand.FROM_56_TO_60: (56, 60),
+    AgeBand.OVER_60: (61, None),
+}
+
+
+def age_band_condition(band: str, on: datetime.date | None = None) -> Q:
+    """Members in the age band on a day, as a condition on `birth_date` (the one home of the
+    bands: `MemberQuerySet.aged`, the dashboard's aggregate)."""
+    on = on or timezone.localdate()
+    low, high = AGE_BAND_YEARS[AgeBand(band)]
+    condition = Q()
+    if high is not None:  # at most `high` years old: born after the day `high + 1` years ago
+        condition &= Q(birth_date__gt=years_ago(on, high + 1))
+    if low is not None:  # at least `low` years old
+        condition &= Q(birth_date__lte=years_ago(on, low))
+    return condition
+
+
+def fifty_years_condition(on: datetime.date | None = None) -> Q:
+    """光荣在党50年: joined the party 50 years ago or more."""
+    return Q(joined_on__lte=years_ago(on or timezone.localdate(), 50))
+
+
 class MemberQuerySet(models.QuerySet):
+    def aged(self, band: str, on: datetime.date | None = None) -> MemberQuerySet:
+        return self.filter(age_band_condition(band, on))
+
     def youth(self, on: datetime.date | None = None) -> MemberQuerySet:
         """Members aged 35 or under on the given day."""
         return self.filter(birth_date__gt=youth_born_after(on))
@@ -427,8 +468,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(branch__in=Organization.objects.of_unit(unit).values("pk"))
 
     def fifty_years_in_party(self, on: datetime.date | None = None) -> MemberQuerySet:
-        on = on or timezone.localdate()
-        return self.filter(joined_on__lte=years_ago(on, 50))
+        return self.filter(fifty_years_condition(on))
 
     def full(self) -> MemberQuerySet:
         return self.filter(status=MemberStatus.FULL)

@@ -35,7 +35,9 @@ from .forms import ActivityRecordForm, initial_from_query, statuses_from, upload
 from .models import (
     COLLEGE_OR_ABOVE,
     ActivityType,
+    AgeBand,
     AttendanceStatus,
+    Education,
     MemberStatus,
     OrganizationKind,
 )
@@ -211,6 +213,8 @@ def member_search(request: HttpRequest) -> HttpResponse:
         "page": page,
         "organizations": visible_organizations(user).only("pk", "name", "depth", "path"),
         "status_choices": MemberStatus.choices,
+        "age_choices": AgeBand.choices,
+        "education_choices": Education.choices,
         "querystring": query.urlencode(),
     }
     return render(request, "branches/member_search.html", context)

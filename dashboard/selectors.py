@@ -27,6 +27,7 @@ from accounts import access
 from accounts.models import Role
 from branches.compliance import OrganizationCompliance, compliance_due_in_month
 from branches.models import (
+    AgeBand,
     Attendance,
     AttendanceStatus,
     Education,
@@ -34,7 +35,8 @@ from branches.models import (
     Organization,
     OrganizationKind,
     Unit,
-    years_ago,
+    age_band_condition,
+    fifty_years_condition,
     youth_born_after,
 )
 from branches.periods import Period, add_months
@@ -317,27 +319,12 @@ def elections(user: User | None, today: datetime.date | None = None) -> dict:
 # --- members ---------------------------------------------------------------------------------
 
 
-def age_bands(today: datetime.date) -> list[tuple[str, Q]]:
-    """(label, condition on birth_date): 35 and under (youth, `youth_born_after`), 36–45,
-    46–55, 56–60, over 60, as the committee's statistics count them."""
-    youth_after = youth_born_after(today)
-    bands = [(gettext("35 and under"), Q(birth_date__gt=youth_after))]
-    newer = youth_after  # born after this day: already in a younger band
-    for low, high in ((36, 45), (46, 55), (56, 60)):
-        older = years_ago(today, high + 1)  # born on or before: older than `high`
-        label = gettext("%(low)d to %(high)d years") % {"low": low, "high": high}
-        bands.append((label, Q(birth_date__gt=older, birth_date__lte=newer)))
-        newer = older
-    bands.append((gettext("Over 60"), Q(birth_date__lte=newer)))
-    return bands
-
-
 def members(user: User | None, today: datetime.date | None = None) -> dict:
     """The members in scope: total, age bands, youth, education, 50 years in the party and
     probationary members. One aggregate per part of the scope (`visible_members_in_parts`)."""
     today = _today(today)
-    bands = age_bands(today)
-    fifty = Q(joined_on__lte=years_ago(today, 50))  # `MemberQuerySet.fifty_years_in_party`
+    bands = [(band, age_band_condition(band, today)) for band in AgeBand]
+    fifty = fifty_years_condition(today)  # `MemberQuerySet.fifty_years_in_party`
     youth = Q(birth_date__gt=youth_born_after(today))  # `MemberQuerySet.youth`
     figures: dict[str, int] = defaultdict(int)
     for part in visible_members_in_parts(user):
@@ -357,10 +344,13 @@ def members(user: User | None, today: datetime.date | None = None) -> dict:
         **header(user, today),
         "total": total,
         "url": members_url,
-        # The member list has no age filter: the bands open the list itself.
         "age_bands": [
-            {"label": label, "count": figures[f"band{i}"], "url": members_url}
-            for i, (label, _q) in enumerate(bands)
+            {
+                "label": str(band.label),
+                "count": figures[f"band{i}"],
+                "url": url("portal:members", age=band.value),
+            }
+            for i, (band, _q) in enumerate(bands)
         ],
         "youth": {
             "count": figures["youth"],
@@ -376,7 +366,10 @@ def members(user: User | None, today: datetime.date | None = None) -> dict:
             }
             for value, label in Education.choices
         ],
-        "fifty_years": {"count": figures["fifty"], "url": members_url},
+        "fifty_years": {
+            "count": figures["fifty"],
+            "url": url("portal:members", fifty_years="true"),
+        },
         "probationary": {
             "count": figures["probationary"],
             "url": url("portal:members", status=MemberStatus.PROBATIONARY),

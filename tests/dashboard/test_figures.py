@@ -162,3 +162,47 @@ def test_docking_per_scheme(cast, figures):
     )
     assert (line["pairings"], line["docked"]) == (2, 1)
     assert line["url"] == f"/portal/pairings/?scheme={figures['scheme'].pk}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_member_figure_is_the_member_list_it_links_to(role, cast, client_for):
+    """Age bands, youth, education, 50 years in the party and probationary members: the
+    member list at each figure's `url` finds as many members as the figure says."""
+    import datetime
+
+    from django.utils import timezone
+
+    from branches.models import Member, years_ago
+
+    user = cast.users[role]
+    today = timezone.localdate()
+    # Members of every age and party standing, so that no band is empty by chance.
+    ages = [30, 80, 36, 50, 61, 35, 45, 58]
+    for i, member in enumerate(visible_members(user).order_by("pk")):
+        age = ages[i % len(ages)]
+        Member.objects.filter(pk=member.pk).update(
+            birth_date=years_ago(today, age) - datetime.timedelta(days=1),
+            joined_on=years_ago(today, 50 if age == 80 else 10),
+        )
+    found = selectors.members(user)
+    figures = [
+        *found["age_bands"],
+        found["youth"],
+        *found["education"],
+        found["fifty_years"],
+        found["probationary"],
+    ]
+    client = client_for(role)
+    for figure in figures:
+        response = client.get(figure["url"])
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == figure["count"], figure
+    assert sum(1 for band in found["age_bands"] if band["count"]) >= 3
+    assert found["fifty_years"]["count"] >= 1
+
+
+def test_an_age_band_or_fifty_years_that_is_not_one_is_refused_not_a_500(cast, client_for):
+    client = client_for("staff")
+    for query in ({"age": "99-100"}, {"fifty_years": "perhaps"}, {"age": "\x00"}):
+        assert client.get("/api/members/", query).status_code == 400
+        assert client.get("/portal/members/", query).status_code in (200, 400)
