@@ -2,13 +2,16 @@
 figures, and the big screen asks them every five minutes.
 
 Keyed by panel, language, day and a version number; building a bulletin bumps the version
-(`dashboard.signals`), so the next answer is recomputed. Scoped answers (a unit, a subtree) are
-not cached: they are cheap, and many.
+(`dashboard.signals`), so the next answer is recomputed. The version starts from the clock (in
+nanoseconds), never from a fixed number: when the cache evicts it, the next one is new, and
+the answers kept under an earlier version (from before a bulletin) are not read again.
+Scoped answers (a unit, a subtree) are not cached: they are cheap, and many.
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,8 +30,9 @@ VERSION_KEY = "dashboard:version"
 def version() -> int:
     found = cache.get(VERSION_KEY)
     if found is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        found = cache.get(VERSION_KEY, 1)
+        fresh = time.time_ns()
+        cache.add(VERSION_KEY, fresh, timeout=None)
+        found = cache.get(VERSION_KEY, fresh)
     return found
 
 
@@ -36,8 +40,8 @@ def clear() -> None:
     """Forget every cached answer (a new version: the old keys expire by themselves)."""
     try:
         cache.incr(VERSION_KEY)
-    except ValueError:  # not there yet (or evicted): any new number will do
-        cache.set(VERSION_KEY, 2, timeout=None)
+    except ValueError:  # not there yet (or evicted): a number never used before
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
 def key(panel: str, today: datetime.date, *extra: object) -> str:

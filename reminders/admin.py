@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import URLValidator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,19 @@ SITE = "committee.admin"
 
 
 class WebhookForm(forms.ModelForm):
-    url = forms.URLField(label=_("webhook address"), max_length=500, assume_scheme="https")
+    # http and https only (URLField alone takes ftp too, which no robot answers).
+    url = forms.URLField(
+        label=_("webhook address"),
+        max_length=500,
+        assume_scheme="https",
+        validators=[
+            URLValidator(
+                schemes=["http", "https"],
+                message=_("Enter the robot's http or https address."),
+                code="scheme",  # "invalid" would be replaced by URLField's own message
+            )
+        ],
+    )
     secret = forms.CharField(
         label=_("signing secret"),
         required=False,

@@ -334,9 +334,16 @@ def _robots_for(org_ids: set[int]) -> dict[int, list[Webhook]]:
 
 def deliver_due(now: datetime.datetime | None = None) -> dict[str, int]:
     """Send every pending delivery whose time has come, each in its own try: a failure is
-    recorded (attempts, last_error) and retried later with backoff, then left failed; it
-    never blocks the others. Each row is claimed by a conditional update before it is sent,
-    so two workers never send the same one. Returns {"sent": n, "failed": n, "retry": n}."""
+    recorded (attempts, last_error) and retried later with backoff, then left failed (at once
+    when trying again cannot help: `channels.Undeliverable`); it never blocks the others.
+
+    Each row is claimed by a conditional update before it is sent, so two workers never send
+    the same one; the claim runs CLAIM from the moment it is taken (not from the start of the
+    run, which a slow run leaves behind). A group robot that fails is not tried again in the
+    same run: its other messages wait for the next run, no attempt counted, so a robot that
+    hangs costs one timeout per run, not one per message. A delivery gone between the claim
+    and the send (its organization deleted) is passed over. Returns {"sent": n, "failed": n,
+    "retry": n}."""
     now = now or timezone.now()
     due = list(
         Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
@@ -345,26 +352,40 @@ def deliver_due(now: datetime.datetime | None = None) -> dict[str, int]:
     )
     outcome = {"sent": 0, "failed": 0, "retry": 0}
     per_robot: dict[int, int] = defaultdict(int)
+    failing_robots: set[int] = set()
     for pk, webhook_id in due:
         if webhook_id is not None:
-            if per_robot[webhook_id] >= PER_ROBOT_PER_RUN:
+            if per_robot[webhook_id] >= PER_ROBOT_PER_RUN or webhook_id in failing_robots:
                 continue  # the next run takes it
             per_robot[webhook_id] += 1
         claimed = Delivery.objects.filter(
             pk=pk, status=Status.PENDING, next_attempt_at__lte=now
-        ).update(next_attempt_at=now + CLAIM)
+        ).update(next_attempt_at=max(now, timezone.now()) + CLAIM)
         if not claimed:
             continue  # another worker has it
-        delivery = Delivery.objects.select_related("reminder", "recipient", "webhook").get(pk=pk)
+        delivery = (
+            Delivery.objects.select_related("reminder", "recipient", "webhook")
+            .filter(pk=pk)
+            .first()
+        )
+        if delivery is None:
+            continue  # deleted since (its reminder's organization, its robot)
         try:
             _send(delivery)
         except Exception as exc:  # noqa: BLE001 (one failed delivery never blocks the others)
             log.warning("delivery %s failed: %s", pk, exc)
+            if webhook_id is not None:
+                failing_robots.add(webhook_id)
             attempts = delivery.attempts + 1
-            retry_at = rules.next_attempt_after(attempts, now)
+            retry_at = (
+                None
+                if isinstance(exc, channels.Undeliverable)
+                else rules.next_attempt_after(attempts, now)
+            )
             Delivery.objects.filter(pk=pk).update(
                 attempts=attempts,
-                last_error=f"{type(exc).__name__}: {exc}"[:500],
+                # A robot's answer may hold NUL, which PostgreSQL refuses: that would stop the run.
+                last_error=channels.printable(f"{type(exc).__name__}: {exc}")[:500],
                 status=Status.PENDING if retry_at else Status.FAILED,
                 next_attempt_at=retry_at,
             )
@@ -391,15 +412,19 @@ def _send(delivery: Delivery) -> None:
     title = Kind(reminder.kind).label
     link = _absolute(reminder.url)
     if delivery.channel == Channel.EMAIL:
-        address = delivery.recipient.email if delivery.recipient else ""
+        recipient = delivery.recipient
+        address = recipient.email if recipient else ""
         if not address:
-            raise channels.DeliveryError("no e-mail address")
+            raise channels.Undeliverable("no e-mail address")
+        if not recipient.is_active or recipient.organization_id != reminder.organization_id:
+            # Switched off, or no longer this organization's secretary, since the reminder.
+            raise channels.Undeliverable("the recipient is no longer the organization's")
         body = f"{reminder.text}\n\n{link}" if link else reminder.text
         channels.send_email(address, str(title), body)
         return
     robot = delivery.webhook
     if robot is None or not robot.active:
-        raise channels.DeliveryError("the group robot is switched off")
+        raise channels.Undeliverable("the group robot is switched off")
     if robot.kind == WebhookKind.WECOM:
         channels.send_wecom(robot.url, str(title), reminder.text, link)
     else:
