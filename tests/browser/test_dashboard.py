@@ -5,6 +5,7 @@ wider than the phone, the big screen never scrolls, and a chart leads to the lis
 from __future__ import annotations
 
 import re
+import threading
 from io import StringIO
 
 import pytest
@@ -28,6 +29,25 @@ DRAWN = """() => {
 def demo(transactional_db, activity_types):
     """The small demo set (its accounts: admin, secretary1, inspector1...)."""
     call_command("seed_demo", scale="small", activity_months=3, stdout=StringIO())
+
+
+@pytest.fixture
+def one_request_at_a_time(live_server):
+    """The dashboard asks for its panels all at once. The test database is SQLite in memory,
+    whose one connection the live server's threads share (Django's test setup; each worker
+    has its own connection in production): concurrent queries on it can hang. The server still
+    takes the requests in parallel; only the application answers them one after the other."""
+    server = live_server.thread.httpd
+    application = server.get_app()
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            return application(environ, start_response)
+
+    server.set_app(serialized)
+    yield
+    server.set_app(application)
 
 
 def watch_errors(page) -> list[str]:
@@ -67,7 +87,7 @@ def states(page) -> dict[str, str]:
 
 @pytest.mark.browser
 def test_the_dashboard_on_a_phone_for_staff_and_a_secretary(
-    demo, live_server, phone, screenshot_dir
+    demo, live_server, one_request_at_a_time, phone, screenshot_dir
 ):
     page = phone
     base = live_server.url
@@ -147,7 +167,7 @@ def test_the_dashboard_on_a_phone_for_staff_and_a_secretary(
 
 @pytest.mark.browser
 def test_the_big_screen_fits_1920_by_1080_and_fetches_again(
-    demo, live_server, chromium, screenshot_dir
+    demo, live_server, one_request_at_a_time, chromium, screenshot_dir
 ):
     context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     context.set_default_timeout(10_000)
