@@ -1,4 +1,4 @@
-"""Benchmark: the dashboard's data endpoints against a paginated `/api/members/?page=2` page.
+"""Benchmark: the dashboard's pages and data endpoints against a paginated `/api/members/?page=2`.
 
 Each endpoint is requested in process through Django's test client (the whole stack: no
 network, DEBUG off), round after round, interleaved with the members page so a noisy neighbour
@@ -63,6 +63,19 @@ def measured() -> list[tuple[str, Client, str, bool]]:
     listed = [
         ("members page 2 (staff)", clients["staff"], reverse("member-list") + "?page=2", False)
     ]
+    # The pages themselves: a shell whose script asks the endpoints below.
+    for role, label in (("staff", "staff"), ("unit", "unit inspector"), ("sec", "secretary")):
+        listed.append(
+            (f"page /portal/dashboard/ ({label})", clients[role], "/portal/dashboard/", False)
+        )
+    listed.append(
+        (
+            "page /portal/dashboard/screen/ (staff)",
+            clients["staff"],
+            "/portal/dashboard/screen/",
+            False,
+        )
+    )
     for panel in PANELS:
         path = reverse(f"dashboard-{panel}")
         staff_path = path + (branch_of_staff if panel == "branch" else "")
@@ -113,13 +126,13 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f}"
     )
     cheap = statistics.median(times[listed[0][0]])
-    print(f"{'endpoint':40} {'ms':>8} {'queries':>7} {'x members':>9}")
+    print(f"{'page or endpoint':44} {'ms':>8} {'queries':>7} {'x members':>9}")
     for name, *_ in listed:
         median = statistics.median(times[name])
         flag = "" if statuses[name] == 200 else f"  (HTTP {statuses[name]})"
         over = "  OVER 3x" if median > 3 * cheap else ""
         print(
-            f"{name:40} {median * 1000:8.1f} {queries[name]:7d} {median / cheap:9.2f}{flag}{over}"
+            f"{name:44} {median * 1000:8.1f} {queries[name]:7d} {median / cheap:9.2f}{flag}{over}"
         )
 
 
