@@ -478,3 +478,19 @@ def test_recent_bulletins_are_built_and_a_flush_removes_them(seeded):
     assert Bulletin.objects.get(month=last.start).rows.exists()
     seed(scale="small", activity_months=0, flush=True)
     assert not Bulletin.objects.exists()
+
+
+def test_the_demo_leaves_this_mornings_reminders_once(seeded):
+    """The secretaries' bell has something from the first login: the daily reminders, as beat
+    would have left them, each to its organization's secretaries; seeding again adds none."""
+    from accounts.models import Notice
+    from reminders.models import Reminder
+    from reminders.services import build_daily_reminders
+
+    reminders = Reminder.objects.count()
+    assert reminders > 0
+    notices = Notice.objects.filter(kind__in=Reminder.objects.values_list("kind", flat=True))
+    assert notices.exists()
+    assert all(n.user.organization_id is not None for n in notices.select_related("user"))
+    assert build_daily_reminders() == []  # built already: nothing new
+    assert Reminder.objects.count() == reminders

@@ -138,6 +138,19 @@ class Command(BaseCommand):
                 build_bulletin(month)
                 month = month.previous()
             demo.analyze(Bulletin, BulletinUnitRow, BulletinRow)  # the rest was analyzed
+        if result.counts["organizations"]:
+            # This morning's reminders, as beat would have left them (elections, re-reviews,
+            # problems), in the portal's language: the secretaries' bell shows something from
+            # the first login. (What is owed waits for the month's reminder day.)
+            from django.conf import settings
+            from django.utils import translation
+
+            from reminders.services import build_daily_reminders
+
+            if progress:
+                progress("reminders")
+            with translation.override(settings.LANGUAGE_CODE):
+                build_daily_reminders()
         if verbose:
             elapsed = time.monotonic() - started
             check = ""
