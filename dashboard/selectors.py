@@ -62,7 +62,9 @@ from reports.selectors import downloads_url
 if TYPE_CHECKING:
     from accounts.models import User
 
-PANELS = (
+# The panels of docs/dashboard.md, in the page's order: those of every scope, and the branch
+# panel of one organization (a secretary's).
+SCOPE_PANELS = (
     "compliance",
     "owed",
     "elections",
@@ -71,8 +73,9 @@ PANELS = (
     "evaluations",
     "campaigns",
     "problems",
-    "branch",
 )
+BRANCH = "branch"
+PANELS = (*SCOPE_PANELS, BRANCH)
 MONTHS_SHOWN = 12
 QUARTERS_SHOWN = 4
 OWING_SHOWN = 10  # the organizations owing most, on the `owed` panel

@@ -19,20 +19,9 @@ from django.views.decorators.http import require_safe
 from accounts import access
 from accounts.access import portal_view
 
+from .selectors import BRANCH, SCOPE_PANELS
+
 READ = "dashboard.view"
-# The panels of docs/dashboard.md, in the page's order; "branch" only for a user given an
-# organization (a secretary).
-PANELS = (
-    "compliance",
-    "owed",
-    "elections",
-    "members",
-    "pairings",
-    "evaluations",
-    "campaigns",
-    "problems",
-)
-BRANCH = "branch"
 # What the script writes (series names, states), translated here: dashboard.js holds no
 # words of its own.
 STRINGS = {
@@ -93,7 +82,8 @@ def _shell(request: HttpRequest) -> dict:
     endpoints answer with the scope's own label, which the script then shows)."""
     user = request.user
     has_organization = bool(user.organization_id)
-    panels = [*PANELS, BRANCH] if has_organization else list(PANELS)
+    # The branch panel only for a user given an organization (a secretary).
+    panels = [*SCOPE_PANELS, BRANCH] if has_organization else list(SCOPE_PANELS)
     if access.sees_whole_city(user):
         label = gettext("The whole city")
     elif has_organization:
