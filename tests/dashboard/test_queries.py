@@ -2,9 +2,9 @@
 12 more (members, records, problems, pairings with help, titles, terms in each), for staff (the
 cache cleared before each call), a unit inspector and a secretary of the committee that grows.
 
-The counts are compared, not written down: the compliance engine runs once, twice or three
-times a month (the month, the quarter it closes, the year in December), and the session and
-user add theirs; what matters is that nothing grows with the organizations."""
+The counts are compared, not written down (the session and the user's role add theirs, and
+bench/dashboard.py prints each endpoint's): what matters is that nothing grows with the
+organizations."""
 
 from __future__ import annotations
 
