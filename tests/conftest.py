@@ -91,6 +91,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """A request leaves its language active in the thread (the middleware activates it, as
+    Django's does): every test starts from none, the portal's zh-hans, whichever ran before."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """The cache holds the API's throttle counts: each test starts with none."""
     from django.core.cache import cache
