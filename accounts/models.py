@@ -100,8 +100,9 @@ class User(AbstractUser):
 
 
 class Notice(models.Model):
-    """A notice in a user's portal (an overdue problem, later the reminders): one per user,
-    kind and key, however many times the task that leaves it runs."""
+    """A notice in a user's portal (the bell): one per user, kind and key, however many times
+    the task that leaves it runs. The reminders app leaves them (`reminders.services`); its
+    e-mails and group-robot messages are deliveries of their own (`reminders.Delivery`)."""
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="notices", verbose_name=_("user")
@@ -112,7 +113,6 @@ class Notice(models.Model):
     url = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notice")
