@@ -258,7 +258,7 @@ class ComplianceLedger(Ledger):
         orgs = self.organizations()
         asked = self.params["organization"]
         if asked is None or asked.kind != OrganizationKind.GROUP:
-            orgs = orgs.exclude(kind=OrganizationKind.GROUP)
+            orgs = orgs.judged_on_their_own()
         return orgs
 
     def queryset(self) -> QuerySet[Organization]:

@@ -82,6 +82,12 @@ class OrganizationQuerySet(models.QuerySet):
         joint = Organization.joint_units.through.objects.filter(unit_id=unit_id)
         return self.filter(Q(unit_id=unit_id) | Q(pk__in=joint.values("organization_id")))
 
+    def judged_on_their_own(self) -> OrganizationQuerySet:
+        """The organizations with a compliance line of their own (the bulletin, the compliance
+        ledger, the dashboard, the reminders): a group is judged inside its branch's line (the
+        党小组会 rolled up), never on its own."""
+        return self.exclude(kind=OrganizationKind.GROUP)
+
     def holding_members(self) -> OrganizationQuerySet:
         return self.filter(kind__in=[OrganizationKind.BRANCH, OrganizationKind.GROUP])
 

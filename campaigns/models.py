@@ -374,6 +374,10 @@ class ProblemQuerySet(models.QuerySet):
     def unresolved(self) -> ProblemQuerySet:
         return self.exclude(state=ProblemState.ACCEPTED)
 
+    def marked_overdue(self) -> ProblemQuerySet:
+        """Unresolved, and marked overdue by the daily task (`services.mark_overdue`)."""
+        return self.unresolved().filter(overdue_since__isnull=False)
+
 
 class Problem(models.Model):
     """A problem found (问题清单) by an inspection group or in an annual report, owned by the

@@ -91,8 +91,7 @@ def overdue_problems(user: User | None) -> QuerySet[Problem]:
     """Unresolved problems in scope that the daily task marked overdue."""
     return (
         visible_problems(user)
-        .unresolved()
-        .filter(overdue_since__isnull=False)
+        .marked_overdue()
         .select_related("organization", "group")
         .order_by("deadline", "pk")
     )

@@ -33,7 +33,6 @@ from branches.models import (
     Education,
     MemberStatus,
     Organization,
-    OrganizationKind,
     Unit,
     age_band_condition,
     fifty_years_condition,
@@ -125,7 +124,7 @@ def _today(today: datetime.date | None) -> datetime.date:
 def _judged(user: User | None) -> QuerySet[Organization]:
     """The organizations with a bulletin line of their own: groups are judged inside their
     branch's line (its 党小组会), as the bulletin does."""
-    return visible_organizations(user).exclude(kind=OrganizationKind.GROUP)
+    return visible_organizations(user).judged_on_their_own()
 
 
 def _units_shown(user: User | None, unit_ids: Iterable[int]) -> list[dict]:

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
-
 from .models import Kind
 
-# An election falls due within this many days (the same horizon as the portal's "due soon").
-ELECTION_DUE_DAYS_SETTING = "TERM_DUE_SOON_DAYS"
 # A problem's deadline is near within this many days.
 PROBLEM_DUE_DAYS = 7
-# A title's re-review is due within this many days (evaluations' listing horizon).
-RE_REVIEW_DUE_DAYS = 31
 
 # After the 1st, 2nd, 3rd failure, wait this long; the 4th failure is final.
 RETRY_DELAYS = (
@@ -23,10 +17,6 @@ RETRY_DELAYS = (
     datetime.timedelta(hours=2),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-
-
-def election_due_days() -> int:
-    return getattr(settings, ELECTION_DUE_DAYS_SETTING, 90)
 
 
 def next_attempt_after(attempts: int, now: datetime.datetime) -> datetime.datetime | None:

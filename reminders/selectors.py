@@ -7,19 +7,13 @@ import datetime
 
 from django.db.models import QuerySet
 
-from branches.models import Organization, OrganizationKind
+from branches.models import Organization
 from branches.selectors import elections_due_soon, overdue_elections
 from campaigns.models import Problem
 from evaluations.selectors import due_for_re_review
 
 from . import rules
 from .models import Delivery, Status
-
-
-def organizations_judged() -> QuerySet[Organization]:
-    """Every organization with a line of its own, as the bulletin judges them: groups are
-    judged inside their branch (its 党小组会 line), not on their own."""
-    return Organization.objects.exclude(kind=OrganizationKind.GROUP)
 
 
 def elections_falling_due(today: datetime.date) -> list[dict]:
@@ -39,7 +33,7 @@ def elections_overdue(today: datetime.date) -> list[dict]:
 
 def titles_due_for_re_review(today: datetime.date) -> list[dict]:
     return list(
-        due_for_re_review(None, within_days=rules.RE_REVIEW_DUE_DAYS, today=today).values(
+        due_for_re_review(None, today=today).values(
             "pk", "organization_id", "organization__name", "title", "valid_until"
         )
     )
@@ -60,8 +54,7 @@ def problems_overdue() -> list[dict]:
     """Unresolved problems that the campaigns' daily task marked overdue (past their
     deadline, not accepted: `campaigns.services.mark_overdue`)."""
     return list(
-        Problem.objects.unresolved()
-        .filter(overdue_since__isnull=False)
+        Problem.objects.marked_overdue()
         .order_by("deadline", "pk")
         .values("pk", "organization_id", "description", "deadline")
     )

@@ -90,7 +90,7 @@ def build_owed_reminders(today: datetime.date | None = None) -> list[Reminder]:
     inside their branch) gets one reminder listing what it owes. Returns the new ones."""
     today = today or _today()
     month = Period.containing("month", today)
-    organizations = selectors.organizations_judged()
+    organizations = Organization.objects.judged_on_their_own()
     results = compliance_due_in_month(organizations, month, today=today)
     owing = {pk: r for pk, r in results.items() if r.missing}
     names = dict(

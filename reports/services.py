@@ -74,7 +74,7 @@ def build_bulletin(
         raise ValueError("A bulletin covers one month.")
     refuse_unfinished_month(month, today)
     # Groups are judged inside their branch's line (its 党小组会), not as lines of their own.
-    organizations = Organization.objects.exclude(kind=OrganizationKind.GROUP)
+    organizations = Organization.objects.judged_on_their_own()
     results = compliance_due_in_month(organizations, month, today=today)
     info = {
         o["pk"]: o
